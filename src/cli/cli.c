@@ -1,1 +1,124 @@
-int cli_main(int argc, char **argv){(void)argc;(void)argv;return 2;}
+/* cli.c - `cutover <command> [options]`: dispatch, help and version.
+ *
+ * Each command lives in its own file (cmd_*.c) once its work exists; until then the table
+ * entry says so and the command exits 2 without pretending to do anything. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/exit.h"
+#include "version.h"
+
+static int cmd_not_built(const cli_command *cmd, int argc, char **argv);
+
+static const cli_command commands[] = {
+    {"run", "run a scenario: load phases, parity, data checks, targets; write reports",
+     "usage: cutover run SCENARIO.json [options]\n"
+     "\n"
+     "Validates SCENARIO.json, checks every endpoint it uses (preflight), runs its phases,\n"
+     "parity and data checks, judges the targets and writes the reports.\n"
+     "\n"
+     "options:\n"
+     "  --threads N        event-loop threads (default: cores available)\n"
+     "  --out FILE         write the results JSON to FILE (default: stdout)\n"
+     "  --quiet            no progress output\n"
+     "  -h, --help         this help\n",
+     cmd_not_built},
+    {"validate", "check a scenario file without sending anything",
+     "usage: cutover validate SCENARIO.json...\n"
+     "\n"
+     "Checks everything a run would need: syntax (file:line:col), unknown keys, types,\n"
+     "durations and units, endpoint and step names, template variables, ${ENV} variables,\n"
+     "CSV files, bounds. Lists every error at once. Exit 0 when valid, 2 otherwise.\n",
+     cmd_not_built},
+    {"parity", "compare v1 and v2 responses of the same API (a scenario's parity section)",
+     "usage: cutover parity SCENARIO.json [options]\n"
+     "\n"
+     "Runs only the scenario's `parity` section: each request to the base and the candidate\n"
+     "deployment, structural JSON diff, noise cancellation.\n",
+     cmd_not_built},
+    {"data", "compare Redis and PostgreSQL data (a scenario's data_checks section)",
+     "usage: cutover data SCENARIO.json [options]\n"
+     "\n"
+     "Runs only the scenario's `data_checks`: counts, sampled and full record comparison\n"
+     "between Redis keys and PostgreSQL rows.\n",
+     cmd_not_built},
+    {"report", "re-render HTML and JUnit reports from a JSON report",
+     "usage: cutover report REPORT.json [--html OUT.html] [--junit OUT.xml]\n",
+     cmd_not_built},
+    {"merge", "merge the JSON results of several runs (histograms bucket by bucket)",
+     "usage: cutover merge REPORT.json... --out MERGED.json\n",
+     cmd_not_built},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "cutover %s - load-test and migration-verification harness\n\n", CUTOVER_VERSION);
+    fprintf(f, "usage: cutover <command> [options]\n       cutover <command> --help\n\n");
+    fprintf(f, "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nexit codes: 0 all targets met, 1 a target missed, 2 usage or scenario error,\n"
+               "            3 the run could not start (preflight), 130/143 interrupted.\n");
+}
+
+static int cmd_not_built(const cli_command *cmd, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(cmd->usage, stdout);
+            return CUT_EXIT_OK;
+        }
+    }
+    fprintf(stderr, "cutover %s: not built yet in this version (%s); nothing was run\n", cmd->name,
+            CUTOVER_VERSION);
+    return CUT_EXIT_USAGE;
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+    }
+    return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return CUT_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
+        if (argc > 2 && strcmp(name, "help") == 0) {
+            for (size_t i = 0; i < N_COMMANDS; i++)
+                if (strcmp(argv[2], commands[i].name) == 0) {
+                    fputs(commands[i].usage, stdout);
+                    return CUT_EXIT_OK;
+                }
+        }
+        print_usage(stdout);
+        return CUT_EXIT_OK;
+    }
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("cutover %s\n", CUTOVER_VERSION);
+        return CUT_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            if (cli_wants_help(argc - 1, argv + 1)) {
+                fputs(commands[i].usage, stdout);
+                return CUT_EXIT_OK;
+            }
+            return commands[i].handler(&commands[i], argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "cutover: unknown command '%s' (try: cutover --help)\n", name);
+    return CUT_EXIT_USAGE;
+}
