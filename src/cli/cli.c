@@ -24,15 +24,20 @@ static const cli_command commands[] = {
      "  --threads N        event-loop threads (default: cores available)\n"
      "  --out FILE         write the results JSON to FILE (default: stdout)\n"
      "  --quiet            no progress output\n"
-     "  -h, --help         this help\n",
-     cmd_not_built},
+     "  --grace DURATION   after SIGINT/SIGTERM, let requests in flight finish (default 5s)\n"
+     "  --plain            progress as plain lines even on a terminal\n"
+     "  -h, --help         this help\n"
+     "\n"
+     "exit codes: 0 every target met, 1 a target missed, 2 usage or scenario error,\n"
+     "3 could not start (preflight or a failed action), 130/143 interrupted (results written)\n",
+     cmd_run},
     {"validate", "check a scenario file without sending anything",
      "usage: cutover validate SCENARIO.json...\n"
      "\n"
      "Checks everything a run would need: syntax (file:line:col), unknown keys, types,\n"
      "durations and units, endpoint and step names, template variables, ${ENV} variables,\n"
      "CSV files, bounds. Lists every error at once. Exit 0 when valid, 2 otherwise.\n",
-     cmd_not_built},
+     cmd_validate},
     {"parity", "compare v1 and v2 responses of the same API (a scenario's parity section)",
      "usage: cutover parity SCENARIO.json [options]\n"
      "\n"

@@ -18,4 +18,7 @@ struct cli_command {
 int cli_wants_help(int argc, char **argv);
 
 
+int cmd_run(const cli_command *cmd, int argc, char **argv);
+int cmd_validate(const cli_command *cmd, int argc, char **argv);
+
 #endif

@@ -1,3 +1,10 @@
 # Integration tests that change shared testbed state (faults, drift, breaker, purge, FLUSHDB,
 # migrations) take the `testbed` resource lock so read-only tests may run beside them.
 # The up/down test uses its own --dir and ports, so it needs no lock and no fixture.
+# Reference gateway tests: they inject faults/drift, open the breaker, purge the nginx cache,
+# re-run the migration, or read routes those faults would disturb. test_gateway_delay only reads.
+set_tests_properties(integration.test_gateway_api integration.test_gateway_cache
+                     integration.test_gateway_breaker integration.test_gateway_faults
+                     integration.test_gateway_ratelimit integration.test_gateway_enrollments
+                     integration.test_gateway_migration integration.test_gateway_drift
+                     PROPERTIES RESOURCE_LOCK testbed)

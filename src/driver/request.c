@@ -1,0 +1,587 @@
+/* request.c - one iteration on one worker: choose data rows, expand the step's templates
+ * into the request record's buffers, hand the request to the endpoint's client, and turn
+ * the outcome into measurements (kind, status, checks, cache class, both latencies).
+ *
+ * Buffers belong to the request record and only grow; the clients copy what they send, so
+ * a record is reusable as soon as its callback has run. */
+#include <jansson.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "driver/worker.h"
+
+#define REQ_INITIAL_BUF 2048
+#define REQ_INITIAL_PTRS 16
+
+static void step_start(wk_req *q);
+
+int req_alloc(wk_req *q, wk_thread *w, cut_err *err)
+{
+    const scn_scenario *s = w->run->s;
+    memset(q, 0, sizeof *q);
+    q->w = w;
+    q->binding = calloc(s->nvars ? s->nvars : 1, sizeof *q->binding);
+    q->scratch = calloc(s->nvars ? s->nvars : 1, sizeof *q->scratch);
+    q->rows = malloc((s->ndata ? s->ndata : 1) * sizeof *q->rows);
+    q->buf = malloc(REQ_INITIAL_BUF);
+    q->ptrs = malloc(REQ_INITIAL_PTRS * sizeof *q->ptrs);
+    q->lens = malloc(REQ_INITIAL_PTRS * sizeof *q->lens);
+    if (!q->binding || !q->scratch || !q->rows || !q->buf || !q->ptrs || !q->lens) {
+        req_free(q);
+        return cut_err_set(err, CUT_ENOMEM, "out of memory for request records");
+    }
+    q->cap = REQ_INITIAL_BUF;
+    q->nptrs_cap = REQ_INITIAL_PTRS;
+    return 0;
+}
+
+void req_free(wk_req *q)
+{
+    free(q->binding);
+    free(q->scratch);
+    free(q->rows);
+    free(q->buf);
+    free(q->ptrs);
+    free(q->lens);
+    q->binding = NULL;
+    q->scratch = NULL;
+    q->rows = NULL;
+    q->buf = NULL;
+    q->ptrs = NULL;
+    q->lens = NULL;
+}
+
+/* Buffer growth happens only when an expansion is longer than any before it. */
+static int ensure_buf(wk_req *q, size_t need)
+{
+    if (need <= q->cap) return 0;
+    size_t cap = q->cap * 2;
+    while (cap < need)
+        cap *= 2;
+    char *n = realloc(q->buf, cap);
+    if (!n) return CUT_ENOMEM;
+    q->buf = n;
+    q->cap = cap;
+    return 0;
+}
+
+static int ensure_ptrs(wk_req *q, size_t need)
+{
+    if (need <= q->nptrs_cap) return 0;
+    size_t cap = q->nptrs_cap * 2;
+    while (cap < need)
+        cap *= 2;
+    const char **p = realloc(q->ptrs, cap * sizeof *p);
+    if (!p) return CUT_ENOMEM;
+    q->ptrs = p;
+    size_t *l = realloc(q->lens, cap * sizeof *l);
+    if (!l) return CUT_ENOMEM;
+    q->lens = l;
+    q->nptrs_cap = cap;
+    return 0;
+}
+
+static const scn_phase *cur_phase(wk_thread *w)
+{
+    return w->phase.ph;
+}
+
+/* The step at position pos of the current phase (the action for action phases). */
+static const scn_step *phase_step(wk_thread *w, uint32_t pos, uint32_t *slot)
+{
+    const scn_phase *ph = cur_phase(w);
+    const scn_scenario *s = w->run->s;
+    if (ph->executor == SCN_EXEC_ACTION) {
+        *slot = (uint32_t)(s->nsteps + ph->index);
+        return ph->action;
+    }
+    const scn_step *st = &s->steps[ph->steps[pos].step];
+    *slot = st->index;
+    return st;
+}
+
+static uint32_t res_slot(const wk_thread *w, uint32_t slot)
+{
+    size_t n = w->run->s->nsteps;
+    return slot < n ? slot : (uint32_t)n;
+}
+
+uint32_t req_first_pos(wk_thread *w)
+{
+    const scn_phase *ph = cur_phase(w);
+    if (ph->executor != SCN_EXEC_ACTION && ph->mix)
+        return (uint32_t)sched_pick_next(ph->pick, &w->rng);
+    return 0;
+}
+
+static stats_step *slot_stats(wk_thread *w, uint32_t slot)
+{
+    return &w->phase.res.steps[res_slot(w, slot)];
+}
+
+/* Binds the variables of every data set the phase uses to the chosen rows. */
+static bool bind_rows(wk_req *q, const uint64_t *over_rows)
+{
+    wk_thread *w = q->w;
+    const scn_scenario *s = w->run->s;
+    const scn_phase *ph = cur_phase(w);
+    const uint32_t *sets = ph->executor == SCN_EXEC_ACTION ? ph->action->sets : ph->sets;
+    size_t nsets = ph->executor == SCN_EXEC_ACTION ? ph->action->nsets : ph->nsets;
+    for (size_t i = 0; i < nsets; i++) {
+        uint32_t d = sets[i];
+        uint64_t row = UINT64_MAX;
+        for (size_t o = 0; over_rows && o < ph->nover; o++)
+            if (ph->over[o] == d) row = over_rows[o];
+        if (row == UINT64_MAX && !scn_cursor_next(&w->cursors[d], &row))
+            return false; /* a unique data set is used up on this thread */
+        q->rows[d] = row;
+    }
+    for (size_t v = 0; v < s->nvars; v++) {
+        const scn_var *var = &s->vars[v];
+        q->binding[v].ptr = NULL;
+        q->binding[v].len = 0;
+        bool bound = false;
+        for (size_t i = 0; i < nsets; i++)
+            bound |= sets[i] == var->set;
+        if (bound)
+            scn_data_value(&s->data[var->set], q->rows[var->set], var->column, q->scratch[v],
+                           &q->binding[v]);
+    }
+    return true;
+}
+
+bool req_begin(wk_req *q, uint64_t intended, const uint64_t *over_rows, uint32_t first_pos)
+{
+    wk_thread *w = q->w;
+    if (!bind_rows(q, over_rows)) return false;
+    w->phase.in_flight++;
+    w->phase.iter_started++;
+    q->flow_pos = first_pos;
+    q->intended = intended;
+    step_start(q);
+    return true;
+}
+
+/* ---- measuring -------------------------------------------------------------------------- */
+
+static void note_series(wk_thread *w, uint64_t now, drv_kind kind, stats_cache cache)
+{
+    wk_phase *p = &w->phase;
+    res_second *sec = res_phase_second(&p->res, now - p->t0);
+    if (!sec) return;
+    sec->completed++;
+    if (kind != DRV_OK) sec->errors++;
+    if (cache == STATS_CACHE_HIT) sec->hits++;
+    if (cache == STATS_CACHE_MISS) sec->misses++;
+}
+
+/* A failed action stops the run (exit 3): keep why, for the message and the report. */
+static void note_action_failure(wk_req *q, drv_kind kind, int status)
+{
+    wk_thread *w = q->w;
+    if (cur_phase(w)->executor != SCN_EXEC_ACTION || w->fail_code < 0) return;
+    w->fail_code = CUT_ECONNECT;
+    if (status)
+        snprintf(w->fail_msg, sizeof w->fail_msg, "action '%s' failed: %s (HTTP %d)",
+                 cur_phase(w)->name, drv_kind_name(kind), status);
+    else
+        snprintf(w->fail_msg, sizeof w->fail_msg, "action '%s' failed: %s", cur_phase(w)->name,
+                 drv_kind_name(kind));
+}
+
+static void record(wk_req *q, uint64_t start, uint64_t done, drv_kind kind, int status,
+                   stats_cache cache, uint64_t bytes)
+{
+    wk_thread *w = q->w;
+    stats_step *st = slot_stats(w, q->slot);
+    stats_class cls = cache == STATS_CACHE_HIT    ? STATS_WARM
+                      : cache == STATS_CACHE_MISS ? STATS_COLD
+                                                  : STATS_ALL;
+    uint64_t intended = q->intended < start ? q->intended : start;
+    int64_t corrected = (int64_t)(done - intended) / 1000;
+    int64_t raw = (int64_t)(done - start) / 1000;
+    stats_step_record(st, kind, status, cls, corrected, raw);
+    st->cache[cache]++;
+    st->bytes_in += bytes;
+    note_series(w, done, kind, cache);
+    /* The progress line's p95 comes from a histogram of the current second. */
+    uint64_t sec = (done - w->phase.t0) / 1000000000u;
+    if (sec != w->phase.sec_index) {
+        atomic_store_explicit(&w->p_p95_us, (uint64_t)hist_percentile(w->phase.sec_hist, 95),
+                              memory_order_relaxed);
+        hist_reset(w->phase.sec_hist);
+        w->phase.sec_index = sec;
+    }
+    hist_record(w->phase.sec_hist, corrected);
+    atomic_fetch_add_explicit(&w->p_completed, 1, memory_order_relaxed);
+    if (kind != DRV_OK) atomic_fetch_add_explicit(&w->p_errors, 1, memory_order_relaxed);
+    if (kind != DRV_OK) note_action_failure(q, kind, status);
+}
+
+/* A request that could not even be handed to its client: an error without a latency. */
+static void record_unsent(wk_req *q, drv_kind kind)
+{
+    wk_thread *w = q->w;
+    stats_step *st = slot_stats(w, q->slot);
+    st->completed++;
+    st->errors++;
+    st->by_kind[kind]++;
+    st->status[0]++;
+    note_series(w, uv_hrtime(), kind, STATS_CACHE_NONE);
+    atomic_fetch_add_explicit(&w->p_completed, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->p_errors, 1, memory_order_relaxed);
+    note_action_failure(q, kind, 0);
+}
+
+/* Moves the iteration on: the next step of a flow, or the end of the iteration. */
+static void step_next(wk_req *q)
+{
+    wk_thread *w = q->w;
+    const scn_phase *ph = cur_phase(w);
+    bool more = ph->executor != SCN_EXEC_ACTION && !ph->mix && q->flow_pos + 1 < ph->nsteps &&
+                !w->phase.stop_requested;
+    if (more) {
+        q->flow_pos++;
+        q->intended = uv_hrtime(); /* later steps of a flow start when the previous ends */
+        step_start(q);
+        return;
+    }
+    exec_iteration_done(q);
+}
+
+/* ---- HTTP ------------------------------------------------------------------------------- */
+
+static bool token_is(const char *v, size_t n, const char *word)
+{
+    return strlen(word) == n && strncasecmp(v, word, n) == 0;
+}
+
+/* nginx $upstream_cache_status, X-Cache: HIT|MISS, and CDN lists ("HIT, MISS": the first hop
+ * counts). Issue 5 makes the header list and value map configurable per endpoint. */
+static stats_cache classify_cache(const scn_http_endpoint *ep, const drv_http_resp *r)
+{
+    for (size_t i = 0; i < ep->ncache_headers; i++) {
+        size_t len;
+        const char *v = drv_http_resp_header(r, ep->cache_headers[i], &len);
+        if (!v) continue;
+        size_t n = 0;
+        while (n < len && v[n] != ',' && v[n] != ' ' && v[n] != '\t')
+            n++;
+        static const char *const hits[] = {"HIT",         "STALE",   "UPDATING",
+                                           "REVALIDATED", "TCP_HIT", "TCP_MEM_HIT"};
+        static const char *const misses[] = {"MISS", "EXPIRED", "BYPASS", "TCP_MISS"};
+        for (size_t k = 0; k < sizeof hits / sizeof *hits; k++)
+            if (token_is(v, n, hits[k])) return STATS_CACHE_HIT;
+        for (size_t k = 0; k < sizeof misses / sizeof *misses; k++)
+            if (token_is(v, n, misses[k])) return STATS_CACHE_MISS;
+        return STATS_CACHE_OTHER;
+    }
+    return STATS_CACHE_NONE;
+}
+
+/* The value a check looks at, as text in out (NUL-terminated, bounded); false if absent. */
+static bool check_subject(wk_req *q, const scn_check *ck, jptr *ptr, const drv_http_resp *r,
+                          json_t **doc, bool *parsed, char *out, size_t cap)
+{
+    switch (ck->subject) {
+    case SCN_CHECK_STATUS:
+        snprintf(out, cap, "%d", r->status);
+        return true;
+    case SCN_CHECK_HEADER: {
+        size_t len;
+        const char *v = drv_http_resp_header(r, ck->target, &len);
+        if (!v) return false;
+        if (len >= cap) len = cap - 1;
+        memcpy(out, v, len);
+        out[len] = '\0';
+        return true;
+    }
+    case SCN_CHECK_JSON: {
+        if (!*parsed) {
+            *parsed = true;
+            *doc =
+                r->body_truncated ? NULL : json_loadb(r->body, r->body_len, JSON_DECODE_ANY, NULL);
+        }
+        if (!*doc || !ptr) return false;
+        json_t *v = jptr_get(ptr, *doc);
+        if (!v) return false;
+        if (json_is_string(v)) {
+            size_t len = json_string_length(v);
+            if (len >= cap) len = cap - 1;
+            memcpy(out, json_string_value(v), len);
+            out[len] = '\0';
+        } else {
+            /* Compact JSON text ("42", "true", "{...}"), bounded by the buffer. */
+            size_t n = json_dumpb(v, out, cap - 1, JSON_COMPACT | JSON_ENCODE_ANY);
+            out[n < cap ? n : cap - 1] = '\0';
+        }
+        (void)q;
+        return true;
+    }
+    }
+    return false;
+}
+
+static bool run_checks(wk_req *q, const scn_http_step *h, const drv_http_resp *r)
+{
+    jptr **ptrs = q->w->run->check_ptrs[q->slot];
+    json_t *doc = NULL;
+    bool parsed = false, ok = true;
+    char got[1024], want[1024];
+    for (size_t i = 0; ok && i < h->nchecks; i++) {
+        const scn_check *ck = &h->checks[i];
+        bool present =
+            check_subject(q, ck, ptrs ? ptrs[i] : NULL, r, &doc, &parsed, got, sizeof got);
+        switch (ck->op) {
+        case SCN_OP_EXISTS:
+            ok = present == ck->exists;
+            break;
+        case SCN_OP_MATCHES:
+            ok = present && regexec(&ck->regex, got, 0, NULL, 0) == 0;
+            break;
+        default: {
+            size_t wl = 0;
+            if (scn_tpl_expand(&ck->value, q->binding, want, sizeof want, &wl) < 0) wl = 0;
+            if (ck->op == SCN_OP_EQUALS)
+                ok = present && strcmp(got, want) == 0;
+            else if (ck->op == SCN_OP_NOT_EQUALS)
+                ok = !present || strcmp(got, want) != 0;
+            else
+                ok = present && strstr(got, want) != NULL;
+        }
+        }
+    }
+    json_decref(doc);
+    return ok;
+}
+
+static void on_http_done(drv_http_req *r, const drv_http_resp *resp, void *ud)
+{
+    (void)r;
+    wk_req *q = ud;
+    const scn_step *st = q->step;
+    const scn_http_step *h = &st->u.http;
+    const scn_http_endpoint *ep = &q->w->run->s->endpoints[st->endpoint].u.http;
+    drv_kind kind = resp->kind;
+    stats_cache cache = STATS_CACHE_NONE;
+    if (kind == DRV_OK) {
+        cache = classify_cache(ep, resp);
+        if (!scn_status_expected(h, resp->status))
+            kind = DRV_ESTATUS;
+        else if (h->nchecks && !run_checks(q, h, resp))
+            kind = DRV_ECHECK;
+    }
+    if (resp->body_truncated) slot_stats(q->w, q->slot)->body_truncated++;
+    record(q, resp->t_start_ns, resp->t_done_ns, kind, resp->status, cache, resp->bytes_rx);
+    step_next(q);
+}
+
+static int expand(wk_req *q, const scn_tpl *t, size_t *off)
+{
+    size_t need = scn_tpl_length(t, q->binding) + 1;
+    if (ensure_buf(q, *off + need) < 0) return CUT_ENOMEM;
+    size_t len = 0;
+    int rc = scn_tpl_expand(t, q->binding, q->buf + *off, need, &len);
+    if (rc < 0) return rc;
+    *off += len + 1;
+    return 0;
+}
+
+static bool header_overridden(const scn_http_step *h, const char *name)
+{
+    for (size_t i = 0; i < h->nheaders; i++)
+        if (strcasecmp(h->headers[i].name, name) == 0) return true;
+    return false;
+}
+
+/* "Name: value" lines: the endpoint's (unless the step sets the same name), the step's, and
+ * Content-Type for JSON bodies. Offsets are collected first because buf may move. */
+static int build_headers(wk_req *q, const scn_http_endpoint *ep, const scn_http_step *h,
+                         size_t *off, size_t *nh, size_t *offs)
+{
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const scn_header *hs = pass ? h->headers : ep->headers;
+        size_t count = pass ? h->nheaders : ep->nheaders;
+        for (size_t i = 0; i < count; i++) {
+            if (!pass && header_overridden(h, hs[i].name)) continue;
+            size_t nl = strlen(hs[i].name);
+            size_t vl = scn_tpl_length(&hs[i].value, q->binding);
+            if (ensure_buf(q, *off + nl + 2 + vl + 1) < 0) return CUT_ENOMEM;
+            offs[n++] = *off;
+            memcpy(q->buf + *off, hs[i].name, nl);
+            memcpy(q->buf + *off + nl, ": ", 2);
+            size_t got = 0;
+            int rc = scn_tpl_expand(&hs[i].value, q->binding, q->buf + *off + nl + 2, vl + 1, &got);
+            if (rc < 0) return rc;
+            *off += nl + 2 + got + 1;
+        }
+    }
+    if (h->json_body && !header_overridden(h, "Content-Type")) {
+        static const char ct[] = "Content-Type: application/json";
+        if (ensure_buf(q, *off + sizeof ct) < 0) return CUT_ENOMEM;
+        offs[n++] = *off;
+        memcpy(q->buf + *off, ct, sizeof ct);
+        *off += sizeof ct;
+    }
+    *nh = n;
+    return 0;
+}
+
+static void start_http(wk_req *q, drv_http_req *r)
+{
+    wk_thread *w = q->w;
+    const scn_step *st = q->step;
+    const scn_http_step *h = &st->u.http;
+    const scn_http_endpoint *ep = &w->run->s->endpoints[st->endpoint].u.http;
+    size_t nmax = ep->nheaders + h->nheaders + 1;
+    size_t off = 0, url_off = 0, body_off = 0, nh = 0;
+    size_t offs_local[64];
+    size_t *offs = nmax <= 64 ? offs_local : NULL;
+    int rc = offs ? 0 : CUT_ERANGE;
+    if (rc == 0) rc = ensure_ptrs(q, nmax);
+    if (rc == 0) rc = expand(q, &h->url, &off);
+    if (rc == 0) rc = build_headers(q, ep, h, &off, &nh, offs);
+    body_off = off;
+    if (rc == 0 && h->has_body) rc = expand(q, &h->body, &off);
+    if (rc < 0) {
+        drv_http_release(r);
+        record_unsent(q, DRV_EPROTO);
+        step_next(q);
+        return;
+    }
+    for (size_t i = 0; i < nh; i++)
+        q->ptrs[i] = q->buf + offs[i];
+    size_t url_len = strlen(q->buf + url_off);
+    size_t body_len = h->has_body ? off - body_off - 1 : 0;
+    rc = drv_http_req_set(r, h->method, q->buf + url_off, url_len, q->ptrs, nh,
+                          h->has_body ? q->buf + body_off : NULL, body_len, NULL);
+    if (rc == 0) {
+        drv_http_req_timeout(r, (uint64_t)st->timeout_ns);
+        rc = drv_http_start(r, on_http_done, q);
+    }
+    if (rc < 0) {
+        drv_http_release(r);
+        record_unsent(q, DRV_EPROTO);
+        step_next(q);
+    }
+}
+
+/* ---- Redis ------------------------------------------------------------------------------ */
+
+static void on_redis_done(drv_redis *c, const drv_redis_resp *resp, void *ud)
+{
+    (void)c;
+    wk_req *q = ud;
+    uint64_t bytes = 0;
+    if (resp->reply && resp->reply->type == REDIS_REPLY_STRING) bytes = resp->reply->len;
+    record(q, resp->t_start_ns, resp->t_done_ns, resp->kind, 0, STATS_CACHE_NONE, bytes);
+    step_next(q);
+}
+
+static void start_redis(wk_req *q)
+{
+    wk_thread *w = q->w;
+    const scn_redis_step *rs = &q->step->u.redis;
+    size_t off = 0;
+    size_t offs_local[64];
+    int rc = rs->argc <= 64 ? ensure_ptrs(q, rs->argc) : CUT_ERANGE;
+    for (size_t i = 0; rc == 0 && i < rs->argc; i++) {
+        offs_local[i] = off;
+        rc = expand(q, &rs->argv[i], &off);
+        if (rc == 0) q->lens[i] = off - offs_local[i] - 1;
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < rs->argc; i++)
+            q->ptrs[i] = q->buf + offs_local[i];
+        size_t need = drv_redis_format(NULL, 0, (int)rs->argc, q->ptrs, q->lens);
+        if (ensure_buf(q, off + need) < 0)
+            rc = CUT_ENOMEM;
+        else {
+            for (size_t i = 0; i < rs->argc; i++)
+                q->ptrs[i] = q->buf + offs_local[i];
+            drv_redis_format(q->buf + off, need, (int)rs->argc, q->ptrs, q->lens);
+            rc = drv_redis_send(w->clients[q->step->endpoint].redis, q->buf + off, need,
+                                on_redis_done, q);
+        }
+    }
+    if (rc < 0) {
+        record_unsent(q, rc == CUT_ESTATE ? DRV_ECONNECT : DRV_EPROTO);
+        step_next(q);
+    }
+}
+
+/* ---- PostgreSQL ------------------------------------------------------------------------- */
+
+static void on_pg_done(drv_pg *c, const drv_pg_resp *resp, void *ud)
+{
+    (void)c;
+    wk_req *q = ud;
+    record(q, resp->t_start_ns, resp->t_done_ns, resp->kind, 0, STATS_CACHE_NONE, 0);
+    step_next(q);
+}
+
+static void start_sql(wk_req *q)
+{
+    wk_thread *w = q->w;
+    const scn_sql_step *ss = &q->step->u.sql;
+    size_t off = 0;
+    size_t offs_local[64];
+    int rc = ss->nparams <= 64 ? ensure_ptrs(q, ss->nparams ? ss->nparams : 1) : CUT_ERANGE;
+    for (size_t i = 0; rc == 0 && i < ss->nparams; i++) {
+        offs_local[i] = off;
+        rc = expand(q, &ss->params[i], &off);
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < ss->nparams; i++)
+            q->ptrs[i] = q->buf + offs_local[i];
+        rc = drv_pg_send(w->clients[q->step->endpoint].pg, w->pg_stmt[q->slot], (int)ss->nparams,
+                         q->ptrs, NULL, on_pg_done, q);
+    }
+    if (rc < 0) {
+        record_unsent(q, rc == CUT_ESTATE ? DRV_ECONNECT : DRV_EPROTO);
+        step_next(q);
+    }
+}
+
+static void step_start(wk_req *q)
+{
+    wk_thread *w = q->w;
+    q->step = phase_step(w, q->flow_pos, &q->slot);
+    drv_http_req *r = NULL;
+    if (q->step->kind == SCN_STEP_HTTP) {
+        r = drv_http_acquire(w->clients[q->step->endpoint].http);
+        if (!r) {
+            /* Every connection slot busy: dropped, never queued silently. */
+            exec_drop(w, q->slot, false);
+            exec_iteration_done(q);
+            return;
+        }
+    }
+    uint64_t now = uv_hrtime();
+    q->sent = now;
+    stats_step *st = slot_stats(w, q->slot);
+    st->started++;
+    res_second *sec = res_phase_second(&w->phase.res, now - w->phase.t0);
+    if (sec) sec->started++;
+    atomic_fetch_add_explicit(&w->p_started, 1, memory_order_relaxed);
+    if (now > q->intended) {
+        uint64_t late = (now - q->intended) / 1000;
+        if (w->phase.arr) hist_record(w->phase.res.lateness, (int64_t)late);
+        if (late > st->scheduled_late_us_max) st->scheduled_late_us_max = late;
+    }
+    switch (q->step->kind) {
+    case SCN_STEP_HTTP:
+        start_http(q, r);
+        break;
+    case SCN_STEP_REDIS:
+        start_redis(q);
+        break;
+    case SCN_STEP_SQL:
+        start_sql(q);
+        break;
+    }
+}

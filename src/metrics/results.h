@@ -1,0 +1,77 @@
+/* results.h - the results model (SCENARIO.md section 3): run -> phase -> step -> stats.
+ *
+ * The driver fills one res_phase per thread while a phase runs and merges the threads'
+ * phases into the run's (res_phase_merge) when it ends; reports read the merged tree.
+ * Steps are indexed like scn_scenario.steps; a phase's action is stored as step index
+ * `nsteps` (one extra slot), so actions are measured like any step.
+ *
+ * Memory: res_run owns its phases, a res_phase its step stats, lateness histogram and
+ * series. Strings (names) are borrowed from the scenario, which must outlive the run.
+ * No locking: one writer per object. */
+#ifndef CUTOVER_METRICS_RESULTS_H
+#define CUTOVER_METRICS_RESULTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "metrics/hist.h"
+#include "metrics/stats.h"
+#include "util/err.h"
+
+/* One second of a phase, summed over steps (and threads once merged). */
+typedef struct res_second {
+    uint64_t started, completed, errors, dropped, hits, misses;
+} res_second;
+
+typedef struct res_phase {
+    const char *name;
+    int executor;     /* scn_executor */
+    bool recorded;    /* false: a warm-up, kept out of what targets see */
+    bool interrupted; /* stopped early by a signal, an abort or a dying target */
+    size_t nsteps;    /* scenario steps + 1 (the action slot) */
+    bool *used;       /* used[i]: step i ran in this phase */
+    stats_step *steps;
+    hist *lateness; /* actual send - intended start, us (open model only) */
+    int64_t start_unix_ns, end_unix_ns;
+    uint64_t elapsed_ns;
+    res_second *series; /* per second since the phase started */
+    size_t nseconds, series_cap;
+} res_phase;
+
+typedef struct res_run {
+    const char *scenario_name;
+    const char *scenario_file;
+    char scenario_sha256[65];
+    unsigned threads;
+    int64_t start_unix_ns, end_unix_ns;
+    int signal; /* SIGINT/SIGTERM when interrupted by one, else 0 */
+    bool interrupted;
+    char stop_reason[256]; /* why the run stopped early ("" when it did not) */
+    res_phase *phases;
+    size_t nphases;
+} res_run;
+
+/* Prepares a phase for nsteps scenario steps (+1 action slot). Step stats are created
+ * lazily by res_phase_step. CUT_ENOMEM on failure. */
+int res_phase_init(res_phase *p, const char *name, int executor, bool recorded, size_t nsteps,
+                   cut_err *err);
+void res_phase_free(res_phase *p);
+
+/* The stats of step i, created on first use (allocates two histograms: call it when the
+ * phase starts, not per request). NULL on allocation failure. */
+stats_step *res_phase_step(res_phase *p, size_t i);
+
+/* The per-second row for t_ns since the phase start, growing the series when a new second
+ * begins (amortized; at most once per second). NULL on allocation failure. */
+res_second *res_phase_second(res_phase *p, uint64_t t_ns);
+
+/* Adds src (one thread's phase) into dst (the run's). */
+int res_phase_merge(res_phase *dst, const res_phase *src, cut_err *err);
+
+/* Totals over the steps of a phase (dst must be zeroed; histograms are not touched). */
+void res_phase_totals(const res_phase *p, stats_step *dst);
+
+int res_run_init(res_run *r, size_t nphases, cut_err *err);
+void res_run_free(res_run *r);
+
+#endif

@@ -1,0 +1,228 @@
+#include "report/results_json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "version.h"
+
+static const char *executor_name(int e)
+{
+    switch ((scn_executor)e) {
+    case SCN_EXEC_ACTION: return "action";
+    case SCN_EXEC_ITERATIONS: return "iterations";
+    case SCN_EXEC_CONSTANT_ARRIVAL_RATE: return "constant-arrival-rate";
+    case SCN_EXEC_RAMPING_ARRIVAL_RATE: return "ramping-arrival-rate";
+    case SCN_EXEC_CONSTANT_VUS: return "constant-vus";
+    case SCN_EXEC_RAMPING_VUS: return "ramping-vus";
+    }
+    return "unknown";
+}
+
+static const char *step_kind_name(scn_step_kind k)
+{
+    return k == SCN_STEP_HTTP ? "http" : k == SCN_STEP_REDIS ? "redis" : "sql";
+}
+
+static json_t *iso_time(int64_t unix_ns)
+{
+    char buf[64];
+    time_t t = (time_t)(unix_ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%03dZ", (int)((unix_ns / 1000000) % 1000));
+    return json_string(buf);
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : 0.0;
+}
+
+static json_t *hist_json(const hist *h, cut_err *err)
+{
+    static const double ps[] = {50, 90, 95, 99, 99.9};
+    static const char *const names[] = {"p50", "p90", "p95", "p99", "p999"};
+    int64_t v[5];
+    json_t *o = json_object();
+    json_object_set_new(o, "count", json_integer(hist_count(h)));
+    json_object_set_new(o, "min", json_integer(hist_min(h)));
+    json_object_set_new(o, "mean", json_real(hist_mean(h)));
+    if (hist_percentile_curve(h, ps, 5, v, err) == 0)
+        for (int i = 0; i < 5; i++) json_object_set_new(o, names[i], json_integer(v[i]));
+    json_object_set_new(o, "max", json_integer(hist_max(h)));
+    json_object_set_new(o, "stddev", json_real(hist_stddev(h)));
+    json_object_set_new(o, "clamped", json_integer(hist_clamped(h)));
+    char *enc = NULL;
+    if (hist_encode(h, &enc, err) == 0) {
+        json_object_set_new(o, "hdr", json_string(enc));
+        free(enc);
+    }
+    return o;
+}
+
+static json_t *latency_json(const stats_step *st, cut_err *err)
+{
+    json_t *lat = json_object();
+    for (int c = 0; c < STATS_NCLASS; c++) {
+        const hist *cor = stats_step_hist(st, (stats_class)c, STATS_CORRECTED);
+        const hist *raw = stats_step_hist(st, (stats_class)c, STATS_RAW);
+        if (!cor) continue;
+        json_t *cls = json_object();
+        json_object_set_new(cls, "corrected", hist_json(cor, err));
+        if (raw) json_object_set_new(cls, "raw", hist_json(raw, err));
+        json_object_set_new(lat, stats_class_name((stats_class)c), cls);
+    }
+    return lat;
+}
+
+/* Counters shared by steps and phase totals. */
+static void counters_json(json_t *o, const stats_step *st, double seconds)
+{
+    json_object_set_new(o, "requests", json_integer((json_int_t)st->started));
+    json_object_set_new(o, "completed", json_integer((json_int_t)st->completed));
+    json_object_set_new(o, "dropped", json_integer((json_int_t)st->dropped));
+    json_object_set_new(o, "dropped_late", json_integer((json_int_t)st->dropped_lag));
+    json_object_set_new(o, "rps", json_real(seconds > 0 ? (double)st->completed / seconds : 0));
+    json_t *errs = json_object();
+    json_object_set_new(errs, "count", json_integer((json_int_t)st->errors));
+    json_object_set_new(errs, "rate", json_real(ratio(st->errors, st->completed)));
+    json_t *kinds = json_object();
+    for (int k = 1; k < DRV_KIND_COUNT; k++)
+        if (st->by_kind[k]) json_object_set_new(kinds, drv_kind_name((drv_kind)k), json_integer((json_int_t)st->by_kind[k]));
+    json_object_set_new(errs, "by_kind", kinds);
+    json_object_set_new(o, "errors", errs);
+    json_t *status = json_object();
+    for (int c = 0; c < STATS_STATUS_MAX; c++) {
+        if (!st->status[c]) continue;
+        char key[8];
+        if (c == 0) snprintf(key, sizeof key, "none");
+        else snprintf(key, sizeof key, "%d", c);
+        json_object_set_new(status, key, json_integer((json_int_t)st->status[c]));
+    }
+    json_object_set_new(o, "status", status);
+    json_t *cache = json_object();
+    for (int c = 0; c < STATS_NCACHE; c++)
+        json_object_set_new(cache, stats_cache_name((stats_cache)c), json_integer((json_int_t)st->cache[c]));
+    uint64_t hm = st->cache[STATS_CACHE_HIT] + st->cache[STATS_CACHE_MISS];
+    if (hm) json_object_set_new(cache, "hit_rate", json_real(ratio(st->cache[STATS_CACHE_HIT], hm)));
+    else json_object_set_new(cache, "hit_rate", json_null());
+    json_object_set_new(o, "cache", cache);
+    json_object_set_new(o, "bytes_in", json_integer((json_int_t)st->bytes_in));
+    json_object_set_new(o, "body_truncated", json_integer((json_int_t)st->body_truncated));
+}
+
+static const scn_step *slot_step(const scn_scenario *s, const res_phase *p, size_t i, size_t k)
+{
+    if (i < s->nsteps) return &s->steps[i];
+    (void)p;
+    return s->phases[k].action;
+}
+
+static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k, cut_err *err)
+{
+    json_t *o = json_object();
+    double secs = (double)p->elapsed_ns / 1e9;
+    json_object_set_new(o, "name", json_string(p->name));
+    json_object_set_new(o, "executor", json_string(executor_name(p->executor)));
+    json_object_set_new(o, "recorded", json_boolean(p->recorded));
+    json_object_set_new(o, "interrupted", json_boolean(p->interrupted));
+    json_object_set_new(o, "started", iso_time(p->start_unix_ns));
+    json_object_set_new(o, "ended", iso_time(p->end_unix_ns));
+    json_object_set_new(o, "duration_s", json_real(secs));
+    stats_step tot;
+    memset(&tot, 0, sizeof tot);
+    res_phase_totals(p, &tot);
+    json_t *totals = json_object();
+    counters_json(totals, &tot, secs);
+    json_object_set_new(o, "totals", totals);
+    if (hist_count(p->lateness) > 0) json_object_set_new(o, "schedule_lateness", hist_json(p->lateness, err));
+    json_t *steps = json_array();
+    for (size_t i = 0; i < p->nsteps; i++) {
+        if (!p->used[i]) continue;
+        const scn_step *st = slot_step(s, p, i, k);
+        json_t *so = json_object();
+        json_object_set_new(so, "name", json_string(st ? st->name : p->name));
+        if (st) {
+            json_object_set_new(so, "kind", json_string(step_kind_name(st->kind)));
+            json_object_set_new(so, "endpoint", json_string(s->endpoints[st->endpoint].name));
+            json_t *tags = json_array();
+            for (size_t t = 0; t < st->ntags; t++) json_array_append_new(tags, json_string(st->tags[t]));
+            json_object_set_new(so, "tags", tags);
+        }
+        counters_json(so, &p->steps[i], secs);
+        json_object_set_new(so, "latency", latency_json(&p->steps[i], err));
+        json_array_append_new(steps, so);
+    }
+    json_object_set_new(o, "steps", steps);
+    json_t *series = json_array();
+    for (size_t t = 0; t < p->nseconds; t++) {
+        const res_second *x = &p->series[t];
+        json_t *row = json_pack("{sI sI sI sI sI sI sI}", "t", (json_int_t)t, "started", (json_int_t)x->started,
+                                "completed", (json_int_t)x->completed, "errors", (json_int_t)x->errors,
+                                "dropped", (json_int_t)x->dropped, "hits", (json_int_t)x->hits, "misses",
+                                (json_int_t)x->misses);
+        json_array_append_new(series, row);
+    }
+    json_object_set_new(o, "series", series);
+    return o;
+}
+
+int rpt_results_json(const res_run *run, const scn_scenario *s, json_t **out, cut_err *err)
+{
+    json_t *doc = json_object();
+    if (!doc) return cut_err_set(err, CUT_ENOMEM, "out of memory");
+    json_object_set_new(doc, "schema", json_integer(RPT_SCHEMA_VERSION));
+    json_t *meta = json_object();
+    json_object_set_new(meta, "cutover_version", json_string(CUTOVER_VERSION));
+    json_object_set_new(meta, "scenario", json_string(run->scenario_name ? run->scenario_name : ""));
+    json_object_set_new(meta, "scenario_file", json_string(run->scenario_file ? run->scenario_file : ""));
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    json_object_set_new(meta, "host", json_string(host));
+    json_object_set_new(meta, "threads", json_integer(run->threads));
+    json_object_set_new(meta, "started", iso_time(run->start_unix_ns));
+    json_object_set_new(meta, "ended", iso_time(run->end_unix_ns));
+    json_object_set_new(meta, "duration_s", json_real((double)(run->end_unix_ns - run->start_unix_ns) / 1e9));
+    json_object_set_new(meta, "interrupted", json_boolean(run->interrupted));
+    json_object_set_new(meta, "signal", run->signal ? json_string(run->signal == 2 ? "SIGINT" : "SIGTERM") : json_null());
+    json_object_set_new(meta, "stop_reason", run->stop_reason[0] ? json_string(run->stop_reason) : json_null());
+    json_object_set_new(meta, "latency_unit", json_string("us"));
+    json_object_set_new(doc, "run", meta);
+    json_t *phases = json_array();
+    for (size_t k = 0; k < run->nphases; k++) {
+        if (!run->phases[k].used) continue; /* not reached */
+        json_array_append_new(phases, phase_json(&run->phases[k], s, k, err));
+    }
+    json_object_set_new(doc, "phases", phases);
+    *out = doc;
+    return 0;
+}
+
+int rpt_write_json(const json_t *doc, const char *path, cut_err *err)
+{
+    size_t flags = JSON_INDENT(2) | JSON_ENSURE_ASCII;
+    if (strcmp(path, "-") == 0) {
+        if (json_dumpf(doc, stdout, flags) < 0) return cut_err_set(err, CUT_EIO, "cannot write JSON to stdout");
+        fputc('\n', stdout);
+        fflush(stdout);
+        return 0;
+    }
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+        return cut_err_set(err, CUT_EINVAL, "%s: path too long", path);
+    if (json_dump_file(doc, tmp, flags) < 0) {
+        unlink(tmp);
+        return cut_err_set(err, CUT_EIO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        return cut_err_set(err, CUT_EIO, "%s: cannot write: %s", path, strerror(e));
+    }
+    return 0;
+}
