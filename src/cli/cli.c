@@ -11,8 +11,6 @@
 #include "cli/exit.h"
 #include "version.h"
 
-static int cmd_not_built(const cli_command *cmd, int argc, char **argv);
-
 static const cli_command commands[] = {
     {"run", "run a scenario: load phases, parity, data checks, targets; write reports",
      "usage: cutover run SCENARIO.json [options]\n"
@@ -43,19 +41,17 @@ static const cli_command commands[] = {
      "\n"
      "Runs only the scenario's `parity` section: each request to the base and the candidate\n"
      "deployment, structural JSON diff, noise cancellation.\n",
-     cmd_not_built},
+     cmd_parity},
     {"data", "compare Redis and PostgreSQL data (a scenario's data_checks section)",
      "usage: cutover data SCENARIO.json [options]\n"
      "\n"
      "Runs only the scenario's `data_checks`: counts, sampled and full record comparison\n"
      "between Redis keys and PostgreSQL rows.\n",
-     cmd_not_built},
+     cmd_data},
     {"report", "re-render HTML and JUnit reports from a JSON report",
-     "usage: cutover report REPORT.json [--html OUT.html] [--junit OUT.xml]\n",
-     cmd_not_built},
+     "usage: cutover report REPORT.json [--html OUT.html] [--junit OUT.xml]\n", cmd_report},
     {"merge", "merge the JSON results of several runs (histograms bucket by bucket)",
-     "usage: cutover merge REPORT.json... --out MERGED.json\n",
-     cmd_not_built},
+     "usage: cutover merge REPORT.json... --out MERGED.json\n", cmd_not_built},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -71,7 +67,7 @@ static void print_usage(FILE *f)
                "            3 the run could not start (preflight), 130/143 interrupted.\n");
 }
 
-static int cmd_not_built(const cli_command *cmd, int argc, char **argv)
+int cmd_not_built(const cli_command *cmd, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {

@@ -40,13 +40,20 @@ int cmd_run(const cli_command *cmd, int argc, char **argv)
         switch (c) {
         case 't':
             if (parse_threads(optarg, &opts.threads) < 0) {
-                fprintf(stderr, "cutover run: --threads: '%s' is not a number from 1 to 1024\n", optarg);
+                fprintf(stderr, "cutover run: --threads: '%s' is not a number from 1 to 1024\n",
+                        optarg);
                 return CUT_EXIT_USAGE;
             }
             break;
-        case 'o': out_path = optarg; break;
-        case 'q': opts.progress = DRV_PROGRESS_QUIET; break;
-        case 'p': opts.progress = DRV_PROGRESS_PLAIN; break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'q':
+            opts.progress = DRV_PROGRESS_QUIET;
+            break;
+        case 'p':
+            opts.progress = DRV_PROGRESS_PLAIN;
+            break;
         case 'g': {
             int64_t ns;
             cut_err e;
@@ -58,7 +65,8 @@ int cmd_run(const cli_command *cmd, int argc, char **argv)
             break;
         }
         default:
-            fprintf(stderr, "cutover run: unknown or incomplete option '%s'\n%s", argv[optind - 1], cmd->usage);
+            fprintf(stderr, "cutover run: unknown or incomplete option '%s'\n%s", argv[optind - 1],
+                    cmd->usage);
             return CUT_EXIT_USAGE;
         }
     }
@@ -89,7 +97,8 @@ int cmd_run(const cli_command *cmd, int argc, char **argv)
     }
     int exit_code = CUT_EXIT_OK;
     if (rc == DRV_RUN_PREFLIGHT) {
-        fprintf(stderr, "cutover run: the run could not %s: %s\n", run.nphases ? "go on" : "start", err.msg);
+        fprintf(stderr, "cutover run: the run could not %s: %s\n", run.nphases ? "go on" : "start",
+                err.msg);
         exit_code = CUT_EXIT_PREFLIGHT;
     } else if (rc == DRV_RUN_INTERRUPTED) {
         exit_code = run.signal == SIGTERM ? CUT_EXIT_SIGTERM : CUT_EXIT_SIGINT;
@@ -103,8 +112,7 @@ int cmd_run(const cli_command *cmd, int argc, char **argv)
             if (exit_code == CUT_EXIT_OK) exit_code = CUT_EXIT_PREFLIGHT;
         }
         json_decref(doc);
-        if (opts.progress != DRV_PROGRESS_QUIET)
-            rpt_print_summary(stderr, &run, s);
+        if (opts.progress != DRV_PROGRESS_QUIET) rpt_print_summary(stderr, &run, s);
     }
     if (exit_code == CUT_EXIT_OK && s->targets) {
         /* Never pretend: a gate whose targets were not judged must not pass. */

@@ -21,8 +21,8 @@ int cmd_validate(const cli_command *cmd, int argc, char **argv)
             if (d.count == 0) fprintf(stderr, "%s: cannot be loaded\n", argv[i]);
             bad++;
         } else {
-            printf("%s: ok (%zu endpoints, %zu steps, %zu phases)\n", argv[i], s->nendpoints, s->nsteps,
-                   s->nphases);
+            printf("%s: ok (%zu endpoints, %zu steps, %zu phases)\n", argv[i], s->nendpoints,
+                   s->nsteps, s->nphases);
         }
         scn_diags_free(&d);
         scn_free(s);

@@ -13,6 +13,7 @@
  * max_requests reached, data used up, or a stop request) and nothing is in flight; its
  * timers are closed and the worker acknowledges. */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -90,6 +91,10 @@ static void maybe_finish(wk_thread *w)
     wk_phase *p = &w->phase;
     if (!p->stopping || p->in_flight > 0 || p->lanes_busy > 0 || p->finished) return;
     p->finished = true;
+    if (p->arrival_open) {
+        p->arrival.data = w;
+        hrt_close(&p->arrival, on_handle_closed);
+    }
     uv_close((uv_handle_t *)&p->tick, on_handle_closed);
     uv_close((uv_handle_t *)&p->grace, on_handle_closed);
     for (uint32_t i = 0; i < p->nlanes; i++) {
@@ -114,6 +119,7 @@ static void set_stopping(wk_thread *w)
     wk_phase *p = &w->phase;
     p->stopping = true;
     uv_timer_stop(&p->tick);
+    if (p->arrival_open) hrt_stop(&p->arrival);
     for (uint32_t i = 0; i < p->nlanes; i++) {
         wk_lane *l = &p->lanes[i];
         if (l->thinking) {
@@ -137,6 +143,7 @@ void exec_stop(wk_thread *w)
     if (p->stop_requested || p->finished) return;
     p->stop_requested = true;
     set_stopping(w);
+    req_drop_waiting(w);
     if (p->in_flight > 0)
         uv_timer_start(&p->grace, on_grace, (w->run->opts.grace_ns + 999999) / 1000000, 0);
     maybe_finish(w);
@@ -265,7 +272,7 @@ static void on_duration_end(uv_timer_t *t)
 
 /* ---- open model ------------------------------------------------------------------------------ */
 
-static void on_open_tick(uv_timer_t *t)
+static void on_open_tick(hrt_timer *t)
 {
     wk_thread *w = t->data;
     wk_phase *p = &w->phase;
@@ -299,8 +306,7 @@ static void on_open_tick(uv_timer_t *t)
     }
     int64_t next = sched_arrival_time(p->arr, p->issued);
     if (p->t_end && next > (int64_t)(p->t_end - p->t0)) next = (int64_t)(p->t_end - p->t0);
-    uint64_t wait = next > rel ? (uint64_t)(next - rel) : 0;
-    uv_timer_start(&p->tick, on_open_tick, (wait + 999999) / 1000000, 0);
+    hrt_start_at(&p->arrival, p->t0 + (uint64_t)next);
 }
 
 /* ---- starting a phase -------------------------------------------------------------------- */
@@ -448,7 +454,19 @@ int exec_phase_start(wk_thread *w, const scn_phase *ph, cut_err *err)
             maybe_finish(w);
             break;
         }
-        uv_timer_start(&p->tick, on_open_tick, 0, 0);
+        p->arrival.data = w;
+        if (hrt_init(&w->loop, &p->arrival, on_open_tick, err) < 0) {
+            /* Reported like a failed action: the run stops with exit 3. */
+            w->fail_code = CUT_EIO;
+            snprintf(w->fail_msg, sizeof w->fail_msg, "phase %.100s: %.300s", ph->name,
+                     err ? err->msg : "timer");
+            set_stopping(w);
+            maybe_finish(w);
+            break;
+        }
+        p->arrival_open = true;
+        p->open_handles++;
+        hrt_start_at(&p->arrival, p->t0);
         break;
     case SCN_EXEC_CONSTANT_VUS:
     case SCN_EXEC_RAMPING_VUS:

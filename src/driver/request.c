@@ -17,6 +17,7 @@
 #define REQ_INITIAL_PTRS 16
 
 static void step_start(wk_req *q);
+static void kick_waiters(wk_thread *w, uint32_t endpoint);
 
 int req_alloc(wk_req *q, wk_thread *w, cut_err *err)
 {
@@ -376,7 +377,9 @@ static void on_http_done(drv_http_req *r, const drv_http_resp *resp, void *ud)
     }
     if (resp->body_truncated) slot_stats(q->w, q->slot)->body_truncated++;
     record(q, resp->t_start_ns, resp->t_done_ns, kind, resp->status, cache, resp->bytes_rx);
+    wk_thread *w = q->w;
     step_next(q);
+    kick_waiters(w, st->endpoint);
 }
 
 static int expand(wk_req *q, const scn_tpl *t, size_t *off)
@@ -431,43 +434,77 @@ static int build_headers(wk_req *q, const scn_http_endpoint *ep, const scn_http_
     return 0;
 }
 
-static void start_http(wk_req *q, drv_http_req *r)
+/* Accounting at the moment a request is handed to its client. */
+static void note_sent(wk_req *q)
+{
+    wk_thread *w = q->w;
+    uint64_t now = uv_hrtime();
+    q->sent = now;
+    stats_step *st = slot_stats(w, q->slot);
+    st->started++;
+    res_second *sec = res_phase_second(&w->phase.res, now - w->phase.t0);
+    if (sec) sec->started++;
+    atomic_fetch_add_explicit(&w->p_started, 1, memory_order_relaxed);
+    if (now > q->intended) {
+        uint64_t late = (now - q->intended) / 1000;
+        if (w->phase.arr) hist_record(w->phase.res.lateness, (int64_t)late);
+        if (late > st->scheduled_late_us_max) st->scheduled_late_us_max = late;
+    }
+}
+
+/* Redis and PostgreSQL sends: CUT_ERANGE means every connection is full (the caller queues);
+ * any other failure is counted as an error of the step. */
+static int sent_or_failed(wk_req *q, int rc)
+{
+    if (rc == CUT_ERANGE) return CUT_ERANGE;
+    note_sent(q);
+    if (rc < 0) {
+        record_unsent(q, rc == CUT_ESTATE ? DRV_ECONNECT : DRV_EPROTO);
+        step_next(q);
+    }
+    return 0;
+}
+
+/* Returns CUT_ERANGE when every connection slot is busy (nothing done: the caller queues
+ * the request), else 0: sent, or failed and counted. */
+static int start_http(wk_req *q)
 {
     wk_thread *w = q->w;
     const scn_step *st = q->step;
     const scn_http_step *h = &st->u.http;
     const scn_http_endpoint *ep = &w->run->s->endpoints[st->endpoint].u.http;
+    drv_http_req *r = drv_http_acquire(w->clients[st->endpoint].http);
+    if (!r) return CUT_ERANGE;
+    note_sent(q);
     size_t nmax = ep->nheaders + h->nheaders + 1;
     size_t off = 0, url_off = 0, body_off = 0, nh = 0;
     size_t offs_local[64];
     size_t *offs = nmax <= 64 ? offs_local : NULL;
-    int rc = offs ? 0 : CUT_ERANGE;
+    int rc = offs ? 0 : CUT_EINVAL;
     if (rc == 0) rc = ensure_ptrs(q, nmax);
     if (rc == 0) rc = expand(q, &h->url, &off);
     if (rc == 0) rc = build_headers(q, ep, h, &off, &nh, offs);
     body_off = off;
     if (rc == 0 && h->has_body) rc = expand(q, &h->body, &off);
-    if (rc < 0) {
-        drv_http_release(r);
-        record_unsent(q, DRV_EPROTO);
-        step_next(q);
-        return;
+    if (rc == 0) {
+        for (size_t i = 0; i < nh; i++)
+            q->ptrs[i] = q->buf + offs[i];
+        size_t url_len = strlen(q->buf + url_off);
+        size_t body_len = h->has_body ? off - body_off - 1 : 0;
+        rc = drv_http_req_set(r, h->method, q->buf + url_off, url_len, q->ptrs, nh,
+                              h->has_body ? q->buf + body_off : NULL, body_len, NULL);
     }
-    for (size_t i = 0; i < nh; i++)
-        q->ptrs[i] = q->buf + offs[i];
-    size_t url_len = strlen(q->buf + url_off);
-    size_t body_len = h->has_body ? off - body_off - 1 : 0;
-    rc = drv_http_req_set(r, h->method, q->buf + url_off, url_len, q->ptrs, nh,
-                          h->has_body ? q->buf + body_off : NULL, body_len, NULL);
     if (rc == 0) {
         drv_http_req_timeout(r, (uint64_t)st->timeout_ns);
         rc = drv_http_start(r, on_http_done, q);
     }
     if (rc < 0) {
+        /* A URL or header the client refuses (control bytes from data, say). */
         drv_http_release(r);
         record_unsent(q, DRV_EPROTO);
         step_next(q);
     }
+    return 0;
 }
 
 /* ---- Redis ------------------------------------------------------------------------------ */
@@ -479,10 +516,13 @@ static void on_redis_done(drv_redis *c, const drv_redis_resp *resp, void *ud)
     uint64_t bytes = 0;
     if (resp->reply && resp->reply->type == REDIS_REPLY_STRING) bytes = resp->reply->len;
     record(q, resp->t_start_ns, resp->t_done_ns, resp->kind, 0, STATS_CACHE_NONE, bytes);
+    wk_thread *w = q->w;
+    uint32_t ep = q->step->endpoint;
     step_next(q);
+    kick_waiters(w, ep);
 }
 
-static void start_redis(wk_req *q)
+static int start_redis(wk_req *q)
 {
     wk_thread *w = q->w;
     const scn_redis_step *rs = &q->step->u.redis;
@@ -498,20 +538,18 @@ static void start_redis(wk_req *q)
         for (size_t i = 0; i < rs->argc; i++)
             q->ptrs[i] = q->buf + offs_local[i];
         size_t need = drv_redis_format(NULL, 0, (int)rs->argc, q->ptrs, q->lens);
-        if (ensure_buf(q, off + need) < 0)
+        if (ensure_buf(q, off + need + 1) < 0)
             rc = CUT_ENOMEM;
         else {
             for (size_t i = 0; i < rs->argc; i++)
                 q->ptrs[i] = q->buf + offs_local[i];
-            drv_redis_format(q->buf + off, need, (int)rs->argc, q->ptrs, q->lens);
+            /* +1: hiredis 0.14 reads the byte after a command; the formatter puts a NUL there. */
+            drv_redis_format(q->buf + off, need + 1, (int)rs->argc, q->ptrs, q->lens);
             rc = drv_redis_send(w->clients[q->step->endpoint].redis, q->buf + off, need,
                                 on_redis_done, q);
         }
     }
-    if (rc < 0) {
-        record_unsent(q, rc == CUT_ESTATE ? DRV_ECONNECT : DRV_EPROTO);
-        step_next(q);
-    }
+    return sent_or_failed(q, rc);
 }
 
 /* ---- PostgreSQL ------------------------------------------------------------------------- */
@@ -521,10 +559,13 @@ static void on_pg_done(drv_pg *c, const drv_pg_resp *resp, void *ud)
     (void)c;
     wk_req *q = ud;
     record(q, resp->t_start_ns, resp->t_done_ns, resp->kind, 0, STATS_CACHE_NONE, 0);
+    wk_thread *w = q->w;
+    uint32_t ep = q->step->endpoint;
     step_next(q);
+    kick_waiters(w, ep);
 }
 
-static void start_sql(wk_req *q)
+static int start_sql(wk_req *q)
 {
     wk_thread *w = q->w;
     const scn_sql_step *ss = &q->step->u.sql;
@@ -541,47 +582,110 @@ static void start_sql(wk_req *q)
         rc = drv_pg_send(w->clients[q->step->endpoint].pg, w->pg_stmt[q->slot], (int)ss->nparams,
                          q->ptrs, NULL, on_pg_done, q);
     }
-    if (rc < 0) {
-        record_unsent(q, rc == CUT_ESTATE ? DRV_ECONNECT : DRV_EPROTO);
-        step_next(q);
+    return sent_or_failed(q, rc);
+}
+
+static int start_any(wk_req *q)
+{
+    switch (q->step->kind) {
+    case SCN_STEP_HTTP:
+        return start_http(q);
+    case SCN_STEP_REDIS:
+        return start_redis(q);
+    case SCN_STEP_SQL:
+        return start_sql(q);
     }
+    return 0;
+}
+
+/* Open model: a request that waited for a connection longer than max_lag past its intended
+ * start is dropped, not sent (SCENARIO.md section 2). */
+static bool too_late(wk_req *q, uint64_t now)
+{
+    const wk_phase *p = &q->w->phase;
+    if (!p->arr) return false;
+    uint64_t lag = p->ph->max_lag_ns > 0 ? (uint64_t)p->ph->max_lag_ns : SCHED_MAX_LAG_DEFAULT_NS;
+    return now > q->intended && now - q->intended > lag;
+}
+
+static void wait_push(wk_client *cl, wk_req *q, bool front)
+{
+    q->next_wait = NULL;
+    if (!cl->wait_head) {
+        cl->wait_head = cl->wait_tail = q;
+    } else if (front) {
+        q->next_wait = cl->wait_head;
+        cl->wait_head = q;
+    } else {
+        cl->wait_tail->next_wait = q;
+        cl->wait_tail = q;
+    }
+}
+
+static wk_req *wait_pop(wk_client *cl)
+{
+    wk_req *q = cl->wait_head;
+    if (q) {
+        cl->wait_head = q->next_wait;
+        if (!cl->wait_head) cl->wait_tail = NULL;
+        q->next_wait = NULL;
+    }
+    return q;
 }
 
 static void step_start(wk_req *q)
 {
     wk_thread *w = q->w;
     q->step = phase_step(w, q->flow_pos, &q->slot);
-    drv_http_req *r = NULL;
-    if (q->step->kind == SCN_STEP_HTTP) {
-        r = drv_http_acquire(w->clients[q->step->endpoint].http);
-        if (!r) {
-            /* Every connection slot busy: dropped, never queued silently. */
-            exec_drop(w, q->slot, false);
-            exec_iteration_done(q);
-            return;
+    wk_client *cl = &w->clients[q->step->endpoint];
+    /* Keep order: nobody overtakes requests already waiting for this endpoint. */
+    if (cl->wait_head || start_any(q) == CUT_ERANGE) wait_push(cl, q, false);
+}
+
+/* Runs one loop turn after a completion freed capacity: starts waiting requests in order. */
+static void on_serve(uv_idle_t *h)
+{
+    wk_thread *w = h->data;
+    uv_idle_stop(h);
+    const scn_scenario *s = w->run->s;
+    uint64_t now = uv_hrtime();
+    for (size_t e = 0; e < s->nendpoints; e++) {
+        wk_client *cl = &w->clients[e];
+        wk_req *q;
+        while ((q = wait_pop(cl)) != NULL) {
+            if (too_late(q, now)) {
+                exec_drop(w, q->slot, true);
+                exec_iteration_done(q);
+                continue;
+            }
+            if (start_any(q) == CUT_ERANGE) {
+                wait_push(cl, q, true);
+                break;
+            }
         }
     }
-    uint64_t now = uv_hrtime();
-    q->sent = now;
-    stats_step *st = slot_stats(w, q->slot);
-    st->started++;
-    res_second *sec = res_phase_second(&w->phase.res, now - w->phase.t0);
-    if (sec) sec->started++;
-    atomic_fetch_add_explicit(&w->p_started, 1, memory_order_relaxed);
-    if (now > q->intended) {
-        uint64_t late = (now - q->intended) / 1000;
-        if (w->phase.arr) hist_record(w->phase.res.lateness, (int64_t)late);
-        if (late > st->scheduled_late_us_max) st->scheduled_late_us_max = late;
+}
+
+static void kick_waiters(wk_thread *w, uint32_t endpoint)
+{
+    if (w->clients[endpoint].wait_head && !uv_is_active((uv_handle_t *)&w->serve))
+        uv_idle_start(&w->serve, on_serve);
+}
+
+void req_drop_waiting(wk_thread *w)
+{
+    const scn_scenario *s = w->run->s;
+    for (size_t e = 0; e < s->nendpoints; e++) {
+        wk_req *q;
+        while ((q = wait_pop(&w->clients[e])) != NULL) {
+            exec_drop(w, q->slot, false);
+            exec_iteration_done(q);
+        }
     }
-    switch (q->step->kind) {
-    case SCN_STEP_HTTP:
-        start_http(q, r);
-        break;
-    case SCN_STEP_REDIS:
-        start_redis(q);
-        break;
-    case SCN_STEP_SQL:
-        start_sql(q);
-        break;
-    }
+}
+
+void req_serve_init(wk_thread *w)
+{
+    uv_idle_init(&w->loop, &w->serve);
+    w->serve.data = w;
 }

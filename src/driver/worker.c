@@ -53,6 +53,7 @@ int wk_init(wk_thread *w, drv_run *run, uint32_t index, cut_err *err)
     }
     uv_async_init(&w->loop, &w->wake, wk_on_wake);
     w->wake.data = w;
+    req_serve_init(w);
     return 0;
 nomem:
     cut_err_set(err, CUT_ENOMEM, "out of memory for worker %u", index);
@@ -160,45 +161,6 @@ static void on_pg_pf(drv_pg *pc, int status, const cut_err *err, void *ud)
     pf_done(c->owner);
 }
 
-/* Requests one thread may have in flight at once on endpoint e, over all phases. */
-static unsigned max_in_flight_on(const wk_thread *w, uint32_t e)
-{
-    const scn_scenario *s = w->run->s;
-    unsigned n = w->run->nthreads, most = 1;
-    for (size_t k = 0; k < s->nphases; k++) {
-        const scn_phase *ph = &s->phases[k];
-        bool uses = false;
-        if (ph->executor == SCN_EXEC_ACTION) continue;
-        for (size_t i = 0; i < ph->nsteps; i++)
-            uses |= s->steps[ph->steps[i].step].endpoint == e;
-        if (!uses) continue;
-        uint64_t m = 1;
-        switch (ph->executor) {
-        case SCN_EXEC_ITERATIONS:
-            m = (ph->concurrency + n - 1) / n;
-            break;
-        case SCN_EXEC_CONSTANT_ARRIVAL_RATE:
-        case SCN_EXEC_RAMPING_ARRIVAL_RATE:
-            m = (ph->max_in_flight + n - 1) / n;
-            break;
-        case SCN_EXEC_CONSTANT_VUS:
-            m = (ph->vus + n - 1) / n;
-            break;
-        case SCN_EXEC_RAMPING_VUS: {
-            uint64_t top = ph->start_vus;
-            for (size_t i = 0; i < ph->nvu_stages; i++)
-                if (ph->vu_stages[i].to > top) top = ph->vu_stages[i].to;
-            m = (top + n - 1) / n;
-            break;
-        }
-        default:
-            break;
-        }
-        if (m > most) most = (unsigned)(m < 100000 ? m : 100000);
-    }
-    return most;
-}
-
 static int prepare_statements(wk_thread *w, uint32_t e, cut_err *err)
 {
     const scn_scenario *s = w->run->s;
@@ -236,8 +198,9 @@ static void preflight(wk_thread *w)
             drv_http_opts o = {0};
             o.base_url = h->base_url;
             o.max_connections = h->max_connections;
-            unsigned need = max_in_flight_on(w, e);
-            o.slots = need > h->max_connections ? need : h->max_connections;
+            /* One slot per connection: requests beyond that wait in cutover's queue, so the
+             * raw latency (from the actual send) never includes waiting for a connection. */
+            o.slots = h->max_connections;
             o.timeout_ns = (uint64_t)h->timeout_ns;
             o.connect_timeout_ns = (uint64_t)h->connect_timeout_ns;
             o.max_body = h->max_body;
@@ -284,7 +247,10 @@ static void preflight(wk_thread *w)
 
 static void after_client_closed(wk_thread *w)
 {
-    if (--w->pending == 0 && w->cmd_exit) uv_close((uv_handle_t *)&w->wake, NULL);
+    if (--w->pending == 0 && w->cmd_exit) {
+        uv_close((uv_handle_t *)&w->serve, NULL);
+        uv_close((uv_handle_t *)&w->wake, NULL);
+    }
 }
 
 static void on_http_closed(void *ud)

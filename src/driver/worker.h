@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "driver/hrtimer.h"
 #include "driver/http.h"
 #include "driver/pg.h"
 #include "driver/redis.h"
@@ -47,6 +48,8 @@ typedef struct wk_client {
     drv_http *http;
     drv_redis *redis;
     drv_pg *pg;
+    /* Requests waiting for a free connection, oldest first (wk_req.next_wait). */
+    struct wk_req *wait_head, *wait_tail;
 } wk_client;
 
 /* One iteration in flight: the step it runs, its data rows and expansion buffers. */
@@ -54,6 +57,7 @@ typedef struct wk_req {
     wk_thread *w;
     wk_lane *lane; /* closed model / iterations: the lane running it; open: NULL */
     struct wk_req *next_free;
+    struct wk_req *next_wait;
     const scn_step *step; /* current step */
     uint32_t slot;        /* results slot: step->index, or the action slot */
     uint32_t flow_pos;    /* position in the phase's step list */
@@ -95,6 +99,8 @@ typedef struct wk_phase {
     uv_timer_t grace; /* after a stop request: give in-flight work this long */
     int open_handles; /* timers still to close before the phase can end */
     /* open model */
+    hrt_timer arrival; /* fires at the next intended start, to the microsecond */
+    bool arrival_open;
     sched_arrivals *arr;
     uint64_t issued;
     uint64_t max_in_flight;
@@ -130,9 +136,10 @@ struct wk_thread {
     sched_rng rng;       /* mixes */
     wk_phase phase;
     bool in_phase;
-    int pending;   /* preflight callbacks / client closes outstanding */
-    bool cmd_exit; /* WK_EXIT received: end the loop once the clients are closed */
-    int fail_code; /* preflight or action failure: CUT_E* */
+    uv_idle_t serve; /* starts waiting requests the loop turn after capacity frees */
+    int pending;     /* preflight callbacks / client closes outstanding */
+    bool cmd_exit;   /* WK_EXIT received: end the loop once the clients are closed */
+    int fail_code;   /* preflight or action failure: CUT_E* */
     char fail_msg[512];
     /* progress (read by the coordinator) */
     _Atomic uint64_t p_started, p_completed, p_errors, p_dropped, p_p95_us;
@@ -177,6 +184,9 @@ void req_free(wk_req *q);
  * failure to send is counted as an error of that step. `intended` is the scheduled start
  * (uv_hrtime). Returns false, starting nothing, when a unique data set is used up. */
 bool req_begin(wk_req *q, uint64_t intended, const uint64_t *over_rows, uint32_t first_pos);
+/* Drops every request waiting for a connection (a stop request). */
+void req_drop_waiting(wk_thread *w);
+void req_serve_init(wk_thread *w);
 /* First step of the phase's iteration (flow: the first; mix: a weighted pick). */
 uint32_t req_first_pos(wk_thread *w);
 

@@ -12,12 +12,18 @@
 static const char *executor_name(int e)
 {
     switch ((scn_executor)e) {
-    case SCN_EXEC_ACTION: return "action";
-    case SCN_EXEC_ITERATIONS: return "iterations";
-    case SCN_EXEC_CONSTANT_ARRIVAL_RATE: return "constant-arrival-rate";
-    case SCN_EXEC_RAMPING_ARRIVAL_RATE: return "ramping-arrival-rate";
-    case SCN_EXEC_CONSTANT_VUS: return "constant-vus";
-    case SCN_EXEC_RAMPING_VUS: return "ramping-vus";
+    case SCN_EXEC_ACTION:
+        return "action";
+    case SCN_EXEC_ITERATIONS:
+        return "iterations";
+    case SCN_EXEC_CONSTANT_ARRIVAL_RATE:
+        return "constant-arrival-rate";
+    case SCN_EXEC_RAMPING_ARRIVAL_RATE:
+        return "ramping-arrival-rate";
+    case SCN_EXEC_CONSTANT_VUS:
+        return "constant-vus";
+    case SCN_EXEC_RAMPING_VUS:
+        return "ramping-vus";
     }
     return "unknown";
 }
@@ -53,7 +59,8 @@ static json_t *hist_json(const hist *h, cut_err *err)
     json_object_set_new(o, "min", json_integer(hist_min(h)));
     json_object_set_new(o, "mean", json_real(hist_mean(h)));
     if (hist_percentile_curve(h, ps, 5, v, err) == 0)
-        for (int i = 0; i < 5; i++) json_object_set_new(o, names[i], json_integer(v[i]));
+        for (int i = 0; i < 5; i++)
+            json_object_set_new(o, names[i], json_integer(v[i]));
     json_object_set_new(o, "max", json_integer(hist_max(h)));
     json_object_set_new(o, "stddev", json_real(hist_stddev(h)));
     json_object_set_new(o, "clamped", json_integer(hist_clamped(h)));
@@ -93,24 +100,31 @@ static void counters_json(json_t *o, const stats_step *st, double seconds)
     json_object_set_new(errs, "rate", json_real(ratio(st->errors, st->completed)));
     json_t *kinds = json_object();
     for (int k = 1; k < DRV_KIND_COUNT; k++)
-        if (st->by_kind[k]) json_object_set_new(kinds, drv_kind_name((drv_kind)k), json_integer((json_int_t)st->by_kind[k]));
+        if (st->by_kind[k])
+            json_object_set_new(kinds, drv_kind_name((drv_kind)k),
+                                json_integer((json_int_t)st->by_kind[k]));
     json_object_set_new(errs, "by_kind", kinds);
     json_object_set_new(o, "errors", errs);
     json_t *status = json_object();
     for (int c = 0; c < STATS_STATUS_MAX; c++) {
         if (!st->status[c]) continue;
         char key[8];
-        if (c == 0) snprintf(key, sizeof key, "none");
-        else snprintf(key, sizeof key, "%d", c);
+        if (c == 0)
+            snprintf(key, sizeof key, "none");
+        else
+            snprintf(key, sizeof key, "%d", c);
         json_object_set_new(status, key, json_integer((json_int_t)st->status[c]));
     }
     json_object_set_new(o, "status", status);
     json_t *cache = json_object();
     for (int c = 0; c < STATS_NCACHE; c++)
-        json_object_set_new(cache, stats_cache_name((stats_cache)c), json_integer((json_int_t)st->cache[c]));
+        json_object_set_new(cache, stats_cache_name((stats_cache)c),
+                            json_integer((json_int_t)st->cache[c]));
     uint64_t hm = st->cache[STATS_CACHE_HIT] + st->cache[STATS_CACHE_MISS];
-    if (hm) json_object_set_new(cache, "hit_rate", json_real(ratio(st->cache[STATS_CACHE_HIT], hm)));
-    else json_object_set_new(cache, "hit_rate", json_null());
+    if (hm)
+        json_object_set_new(cache, "hit_rate", json_real(ratio(st->cache[STATS_CACHE_HIT], hm)));
+    else
+        json_object_set_new(cache, "hit_rate", json_null());
     json_object_set_new(o, "cache", cache);
     json_object_set_new(o, "bytes_in", json_integer((json_int_t)st->bytes_in));
     json_object_set_new(o, "body_truncated", json_integer((json_int_t)st->body_truncated));
@@ -140,7 +154,8 @@ static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k, c
     json_t *totals = json_object();
     counters_json(totals, &tot, secs);
     json_object_set_new(o, "totals", totals);
-    if (hist_count(p->lateness) > 0) json_object_set_new(o, "schedule_lateness", hist_json(p->lateness, err));
+    if (hist_count(p->lateness) > 0)
+        json_object_set_new(o, "schedule_lateness", hist_json(p->lateness, err));
     json_t *steps = json_array();
     for (size_t i = 0; i < p->nsteps; i++) {
         if (!p->used[i]) continue;
@@ -151,7 +166,8 @@ static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k, c
             json_object_set_new(so, "kind", json_string(step_kind_name(st->kind)));
             json_object_set_new(so, "endpoint", json_string(s->endpoints[st->endpoint].name));
             json_t *tags = json_array();
-            for (size_t t = 0; t < st->ntags; t++) json_array_append_new(tags, json_string(st->tags[t]));
+            for (size_t t = 0; t < st->ntags; t++)
+                json_array_append_new(tags, json_string(st->tags[t]));
             json_object_set_new(so, "tags", tags);
         }
         counters_json(so, &p->steps[i], secs);
@@ -162,10 +178,10 @@ static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k, c
     json_t *series = json_array();
     for (size_t t = 0; t < p->nseconds; t++) {
         const res_second *x = &p->series[t];
-        json_t *row = json_pack("{sI sI sI sI sI sI sI}", "t", (json_int_t)t, "started", (json_int_t)x->started,
-                                "completed", (json_int_t)x->completed, "errors", (json_int_t)x->errors,
-                                "dropped", (json_int_t)x->dropped, "hits", (json_int_t)x->hits, "misses",
-                                (json_int_t)x->misses);
+        json_t *row = json_pack("{sI sI sI sI sI sI sI}", "t", (json_int_t)t, "started",
+                                (json_int_t)x->started, "completed", (json_int_t)x->completed,
+                                "errors", (json_int_t)x->errors, "dropped", (json_int_t)x->dropped,
+                                "hits", (json_int_t)x->hits, "misses", (json_int_t)x->misses);
         json_array_append_new(series, row);
     }
     json_object_set_new(o, "series", series);
@@ -179,18 +195,24 @@ int rpt_results_json(const res_run *run, const scn_scenario *s, json_t **out, cu
     json_object_set_new(doc, "schema", json_integer(RPT_SCHEMA_VERSION));
     json_t *meta = json_object();
     json_object_set_new(meta, "cutover_version", json_string(CUTOVER_VERSION));
-    json_object_set_new(meta, "scenario", json_string(run->scenario_name ? run->scenario_name : ""));
-    json_object_set_new(meta, "scenario_file", json_string(run->scenario_file ? run->scenario_file : ""));
+    json_object_set_new(meta, "scenario",
+                        json_string(run->scenario_name ? run->scenario_name : ""));
+    json_object_set_new(meta, "scenario_file",
+                        json_string(run->scenario_file ? run->scenario_file : ""));
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     json_object_set_new(meta, "host", json_string(host));
     json_object_set_new(meta, "threads", json_integer(run->threads));
     json_object_set_new(meta, "started", iso_time(run->start_unix_ns));
     json_object_set_new(meta, "ended", iso_time(run->end_unix_ns));
-    json_object_set_new(meta, "duration_s", json_real((double)(run->end_unix_ns - run->start_unix_ns) / 1e9));
+    json_object_set_new(meta, "duration_s",
+                        json_real((double)(run->end_unix_ns - run->start_unix_ns) / 1e9));
     json_object_set_new(meta, "interrupted", json_boolean(run->interrupted));
-    json_object_set_new(meta, "signal", run->signal ? json_string(run->signal == 2 ? "SIGINT" : "SIGTERM") : json_null());
-    json_object_set_new(meta, "stop_reason", run->stop_reason[0] ? json_string(run->stop_reason) : json_null());
+    json_object_set_new(meta, "signal",
+                        run->signal ? json_string(run->signal == 2 ? "SIGINT" : "SIGTERM")
+                                    : json_null());
+    json_object_set_new(meta, "stop_reason",
+                        run->stop_reason[0] ? json_string(run->stop_reason) : json_null());
     json_object_set_new(meta, "latency_unit", json_string("us"));
     json_object_set_new(doc, "run", meta);
     json_t *phases = json_array();
@@ -207,7 +229,8 @@ int rpt_write_json(const json_t *doc, const char *path, cut_err *err)
 {
     size_t flags = JSON_INDENT(2) | JSON_ENSURE_ASCII;
     if (strcmp(path, "-") == 0) {
-        if (json_dumpf(doc, stdout, flags) < 0) return cut_err_set(err, CUT_EIO, "cannot write JSON to stdout");
+        if (json_dumpf(doc, stdout, flags) < 0)
+            return cut_err_set(err, CUT_EIO, "cannot write JSON to stdout");
         fputc('\n', stdout);
         fflush(stdout);
         return 0;

@@ -1,0 +1,7 @@
+/* cmd_parity.c - `cutover parity`. Not built yet: says so and exits 2. */
+#include "cli/cmd.h"
+
+int cmd_parity(const cli_command *cmd, int argc, char **argv)
+{
+    return cmd_not_built(cmd, argc, argv);
+}
