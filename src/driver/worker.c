@@ -217,6 +217,8 @@ static void preflight(wk_thread *w)
             o.password = r->password;
             o.pool = (int)r->pool;
             o.timeout_ns = (uint64_t)r->timeout_ns;
+            /* A load test wants a restarted server back within half a second, not 5 s. */
+            o.backoff_max_ns = 500000000u;
             rc = drv_redis_new(&w->loop, &o, &cl->redis, &err);
             if (rc == 0) rc = drv_redis_connect(cl->redis, on_redis_pf, cl, &err);
             break;
@@ -228,6 +230,7 @@ static void preflight(wk_thread *w)
             o.pool = (int)p->pool;
             o.timeout_ns = (uint64_t)p->timeout_ns;
             o.pipeline = p->pipeline > 1 ? (int)p->pipeline : 0;
+            o.backoff_max_ns = 500000000u;
             rc = drv_pg_new(&w->loop, &o, &cl->pg, &err);
             if (rc == 0) rc = prepare_statements(w, e, &err);
             if (rc == 0) rc = drv_pg_connect(cl->pg, on_pg_pf, cl, &err);
