@@ -8,6 +8,7 @@
 
 #include "cli/cmd.h"
 #include "cli/exit.h"
+#include "cli/sections.h"
 #include "driver/run.h"
 #include "driver/sched.h"
 #include "report/results_json.h"
@@ -77,14 +78,9 @@ int cmd_run(const cli_command *cmd, int argc, char **argv)
     const char *path = argv[optind];
 
     scn_scenario *s = NULL;
-    scn_diags d;
-    scn_diags_init(&d);
-    if (scn_load_file(path, &s, &d) < 0) {
-        scn_diags_print(&d, stderr);
-        scn_diags_free(&d);
-        return CUT_EXIT_USAGE;
-    }
-    scn_diags_free(&d);
+    cli_sections sec;
+    if (cli_load_scenario(path, &s, &sec) < 0) return CUT_EXIT_USAGE;
+    opts.breakers = sec.breakers;
 
     res_run run;
     cut_err err;
@@ -92,6 +88,7 @@ int cmd_run(const cli_command *cmd, int argc, char **argv)
     int rc = drv_run_scenario(s, &opts, &run, &err);
     if (rc < 0) {
         fprintf(stderr, "cutover run: %s\n", err.msg);
+        cli_sections_free(&sec);
         scn_free(s);
         return CUT_EXIT_PREFLIGHT;
     }
@@ -121,6 +118,7 @@ int cmd_run(const cli_command *cmd, int argc, char **argv)
         exit_code = CUT_EXIT_USAGE;
     }
     res_run_free(&run);
+    cli_sections_free(&sec);
     scn_free(s);
     return exit_code;
 }

@@ -3,6 +3,7 @@
 
 #include "cli/cmd.h"
 #include "cli/exit.h"
+#include "cli/sections.h"
 #include "scenario/scenario.h"
 
 int cmd_validate(const cli_command *cmd, int argc, char **argv)
@@ -14,17 +15,14 @@ int cmd_validate(const cli_command *cmd, int argc, char **argv)
     int bad = 0;
     for (int i = 1; i < argc; i++) {
         scn_scenario *s = NULL;
-        scn_diags d;
-        scn_diags_init(&d);
-        if (scn_load_file(argv[i], &s, &d) < 0) {
-            scn_diags_print(&d, stderr);
-            if (d.count == 0) fprintf(stderr, "%s: cannot be loaded\n", argv[i]);
+        cli_sections sec;
+        if (cli_load_scenario(argv[i], &s, &sec) < 0) {
             bad++;
-        } else {
-            printf("%s: ok (%zu endpoints, %zu steps, %zu phases)\n", argv[i], s->nendpoints,
-                   s->nsteps, s->nphases);
+            continue;
         }
-        scn_diags_free(&d);
+        printf("%s: ok (%zu endpoints, %zu steps, %zu phases)\n", argv[i], s->nendpoints, s->nsteps,
+               s->nphases);
+        cli_sections_free(&sec);
         scn_free(s);
     }
     return bad ? CUT_EXIT_USAGE : CUT_EXIT_OK;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "driver/worker.h"
+#include "metrics/breaker.h"
 
 #define REQ_INITIAL_BUF 2048
 #define REQ_INITIAL_PTRS 16
@@ -370,10 +371,18 @@ static void on_http_done(drv_http_req *r, const drv_http_resp *resp, void *ud)
     stats_cache cache = STATS_CACHE_NONE;
     if (kind == DRV_OK) {
         cache = classify_cache(ep, resp);
-        if (!scn_status_expected(h, resp->status))
+        stats_step *ss = slot_stats(q->w, q->slot);
+        const brk_config *brk = q->w->run->opts.breakers;
+        if (resp->status == 429 && !scn_status_expected(h, 429)) {
+            ss->ratelimited++; /* throttled by design: counted apart, not an error */
+        } else if (brk && brk->has_rejection &&
+                   brk_is_rejection(brk, resp->status, resp->body, resp->body_len)) {
+            ss->breaker_rejections++; /* an open breaker answering: counted apart */
+        } else if (!scn_status_expected(h, resp->status)) {
             kind = DRV_ESTATUS;
-        else if (h->nchecks && !run_checks(q, h, resp))
+        } else if (h->nchecks && !run_checks(q, h, resp)) {
             kind = DRV_ECHECK;
+        }
     }
     if (resp->body_truncated) slot_stats(q->w, q->slot)->body_truncated++;
     record(q, resp->t_start_ns, resp->t_done_ns, kind, resp->status, cache, resp->bytes_rx);

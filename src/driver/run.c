@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "driver/breaker_poll.h"
 #include "driver/progress.h"
 #include "driver/worker.h"
 
@@ -34,6 +35,7 @@ typedef struct coord {
     uv_timer_t progress_timer;
     drv_progress progress;
     bool closing;
+    bpoll *breakers; /* polling the breakers' status endpoint, when the scenario has one */
 } coord;
 
 unsigned drv_cores_available(void)
@@ -74,6 +76,10 @@ static void coord_shutdown(coord *c)
     c->closing = true;
     c->state = ST_DONE;
     drv_progress_end(&c->progress);
+    if (c->breakers) {
+        bpoll_stop(c->breakers, unix_now_ns() / 1000000, &c->out->breakers);
+        c->breakers = NULL;
+    }
     uv_close((uv_handle_t *)&c->sigint, close_cb_noop);
     uv_close((uv_handle_t *)&c->sigterm, close_cb_noop);
     uv_close((uv_handle_t *)&c->progress_timer, close_cb_noop);
@@ -139,6 +145,14 @@ static void on_notify(uv_async_t *h)
             return;
         }
         c->out->start_unix_ns = unix_now_ns();
+        const brk_config *bc = c->r.opts.breakers;
+        if (bc && bc->url &&
+            bpoll_start(&c->r.loop, c->r.s, bc, c->out->start_unix_ns / 1000000, &c->breakers,
+                        c->err) < 0) {
+            c->result = DRV_RUN_PREFLIGHT;
+            coord_shutdown(c);
+            return;
+        }
         start_phase(c);
         return;
     }

@@ -36,7 +36,8 @@ typedef struct drv_run_opts {
     unsigned threads;  /* 0 = cores available */
     uint64_t grace_ns; /* after a stop request; 0 = 5 s */
     drv_progress_mode progress;
-    int progress_fd; /* where progress goes; 2 (stderr) when 0 */
+    int progress_fd;                   /* where progress goes; 2 (stderr) when 0 */
+    const struct brk_config *breakers; /* the scenario\'s breakers section, or NULL */
 } drv_run_opts;
 
 enum {

@@ -109,6 +109,8 @@ void res_phase_totals(const res_phase *p, stats_step *t)
             t->cache[c] += s->cache[c];
         for (int c = 0; c < STATS_STATUS_MAX; c++)
             t->status[c] += s->status[c];
+        t->ratelimited += s->ratelimited;
+        t->breaker_rejections += s->breaker_rejections;
         t->bytes_in += s->bytes_in;
         t->body_truncated += s->body_truncated;
     }
@@ -129,5 +131,6 @@ void res_run_free(res_run *r)
         for (size_t i = 0; i < r->nphases; i++)
             if (r->phases[i].used) res_phase_free(&r->phases[i]);
     free(r->phases);
+    json_decref(r->breakers);
     memset(r, 0, sizeof *r);
 }

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "metrics/hist.h"
 #include "metrics/stats.h"
 #include "util/err.h"
@@ -49,6 +51,7 @@ typedef struct res_run {
     char stop_reason[256]; /* why the run stopped early ("" when it did not) */
     res_phase *phases;
     size_t nphases;
+    json_t *breakers; /* what the breaker poller saw (owned), NULL without polling */
 } res_run;
 
 /* Prepares a phase for nsteps scenario steps (+1 action slot). Step stats are created

@@ -75,6 +75,8 @@ int stats_step_merge(stats_step *dst, const stats_step *src, cut_err *err)
         dst->status[i] += src->status[i];
     for (int i = 0; i < STATS_NCACHE; i++)
         dst->cache[i] += src->cache[i];
+    dst->ratelimited += src->ratelimited;
+    dst->breaker_rejections += src->breaker_rejections;
     dst->bytes_in += src->bytes_in;
     dst->body_truncated += src->body_truncated;
     if (src->scheduled_late_us_max > dst->scheduled_late_us_max)

@@ -41,6 +41,8 @@ typedef struct stats_step {
     uint64_t by_kind[DRV_KIND_COUNT];
     uint64_t status[STATS_STATUS_MAX]; /* HTTP status counts; [0] counts "no status" */
     uint64_t cache[STATS_NCACHE];
+    uint64_t ratelimited;        /* 429 answers: counted apart from errors */
+    uint64_t breaker_rejections; /* answers matching the breakers' rejection signature */
     uint64_t bytes_in;
     uint64_t body_truncated;
     uint64_t scheduled_late_us_max; /* worst lateness of an actual send vs its intended start */

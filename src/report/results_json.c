@@ -126,6 +126,9 @@ static void counters_json(json_t *o, const stats_step *st, double seconds)
     else
         json_object_set_new(cache, "hit_rate", json_null());
     json_object_set_new(o, "cache", cache);
+    json_object_set_new(o, "ratelimited", json_integer((json_int_t)st->ratelimited));
+    json_object_set_new(o, "ratelimited_rate", json_real(ratio(st->ratelimited, st->completed)));
+    json_object_set_new(o, "breaker_rejections", json_integer((json_int_t)st->breaker_rejections));
     json_object_set_new(o, "bytes_in", json_integer((json_int_t)st->bytes_in));
     json_object_set_new(o, "body_truncated", json_integer((json_int_t)st->body_truncated));
 }
@@ -221,6 +224,20 @@ int rpt_results_json(const res_run *run, const scn_scenario *s, json_t **out, cu
         json_array_append_new(phases, phase_json(&run->phases[k], s, k, err));
     }
     json_object_set_new(doc, "phases", phases);
+    if (run->breakers) {
+        json_t *b = json_deep_copy(run->breakers);
+        uint64_t rejections = 0;
+        for (size_t k = 0; k < run->nphases; k++) {
+            const res_phase *p = &run->phases[k];
+            if (!p->used || !p->recorded) continue;
+            stats_step tot;
+            memset(&tot, 0, sizeof tot);
+            res_phase_totals(p, &tot);
+            rejections += tot.breaker_rejections;
+        }
+        json_object_set_new(b, "rejections", json_integer((json_int_t)rejections));
+        json_object_set_new(doc, "breakers", b);
+    }
     *out = doc;
     return 0;
 }

@@ -9,3 +9,4 @@ set_tests_properties(integration.test_gateway_api integration.test_gateway_cache
                      integration.test_gateway_migration integration.test_gateway_drift
                      PROPERTIES RESOURCE_LOCK testbed)
 set_tests_properties(integration.test_driver_stall PROPERTIES RESOURCE_LOCK testbed)
+set_tests_properties(integration.test_metrics_breaker PROPERTIES RESOURCE_LOCK testbed)
