@@ -262,7 +262,8 @@ static bool token_is(const char *v, size_t n, const char *word)
 }
 
 /* nginx $upstream_cache_status, X-Cache: HIT|MISS, and CDN lists ("HIT, MISS": the first hop
- * counts). Issue 5 makes the header list and value map configurable per endpoint. */
+ * counts). BYPASS (and anything unknown) is "other": the cache was not asked, so it is neither
+ * a hit nor a miss of the hit rate. */
 static stats_cache classify_cache(const scn_http_endpoint *ep, const drv_http_resp *r)
 {
     for (size_t i = 0; i < ep->ncache_headers; i++) {
@@ -274,7 +275,7 @@ static stats_cache classify_cache(const scn_http_endpoint *ep, const drv_http_re
             n++;
         static const char *const hits[] = {"HIT",         "STALE",   "UPDATING",
                                            "REVALIDATED", "TCP_HIT", "TCP_MEM_HIT"};
-        static const char *const misses[] = {"MISS", "EXPIRED", "BYPASS", "TCP_MISS"};
+        static const char *const misses[] = {"MISS", "EXPIRED", "TCP_MISS"};
         for (size_t k = 0; k < sizeof hits / sizeof *hits; k++)
             if (token_is(v, n, hits[k])) return STATS_CACHE_HIT;
         for (size_t k = 0; k < sizeof misses / sizeof *misses; k++)

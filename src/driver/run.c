@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "driver/breaker_poll.h"
+#include "metrics/server_stats.h"
 #include "driver/progress.h"
 #include "driver/worker.h"
 
@@ -35,7 +36,9 @@ typedef struct coord {
     uv_timer_t progress_timer;
     drv_progress progress;
     bool closing;
-    bpoll *breakers; /* polling the breakers' status endpoint, when the scenario has one */
+    bpoll *breakers;  /* polling the breakers' status endpoint, when the scenario has one */
+    srv_sampler *srv; /* the servers' own counters, sampled around each load phase */
+    srv_sample srv_start;
 } coord;
 
 unsigned drv_cores_available(void)
@@ -76,6 +79,8 @@ static void coord_shutdown(coord *c)
     c->closing = true;
     c->state = ST_DONE;
     drv_progress_end(&c->progress);
+    srv_close(c->srv);
+    c->srv = NULL;
     if (c->breakers) {
         bpoll_stop(c->breakers, unix_now_ns() / 1000000, &c->out->breakers);
         c->breakers = NULL;
@@ -122,6 +127,7 @@ static void start_phase(coord *c)
     while (c->r.phase_idx < s->nphases) {
         const scn_phase *ph = &s->phases[c->r.phase_idx];
         drv_progress_phase(&c->progress, ph, c->r.phase_idx, s->nphases);
+        if (ph->executor != SCN_EXEC_ACTION) srv_take(c->srv, &c->srv_start);
         c->state = ST_PHASE;
         broadcast(c, WK_PHASE, ph->executor == SCN_EXEC_ACTION ? 1 : c->r.nthreads);
         return;
@@ -145,6 +151,11 @@ static void on_notify(uv_async_t *h)
             return;
         }
         c->out->start_unix_ns = unix_now_ns();
+        if (srv_open(c->r.s, &c->srv, c->err) < 0) {
+            c->result = DRV_RUN_PREFLIGHT;
+            coord_shutdown(c);
+            return;
+        }
         const brk_config *bc = c->r.opts.breakers;
         if (bc && bc->url &&
             bpoll_start(&c->r.loop, c->r.s, bc, c->out->start_unix_ns / 1000000, &c->breakers,
@@ -164,6 +175,14 @@ static void on_notify(uv_async_t *h)
         return;
     }
     c->out->nphases = k + 1;
+    if (c->srv && c->r.s->phases[k].executor != SCN_EXEC_ACTION) {
+        srv_sample end;
+        srv_take(c->srv, &end);
+        stats_step tot;
+        memset(&tot, 0, sizeof tot);
+        res_phase_totals(&c->out->phases[k], &tot);
+        c->out->phases[k].server = srv_phase_json(c->srv, &c->srv_start, &end, tot.completed);
+    }
     int sig = atomic_load(&c->r.stop_signal);
     if (first_failure(c, c->err)) {
         /* A failed action: the run cannot go on (exit 3). */

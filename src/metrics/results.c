@@ -30,6 +30,7 @@ void res_phase_free(res_phase *p)
     free(p->used);
     free(p->series);
     hist_free(p->lateness);
+    json_decref(p->server);
     memset(p, 0, sizeof *p);
 }
 

@@ -36,6 +36,7 @@ typedef struct res_phase {
     hist *lateness; /* actual send - intended start, us (open model only) */
     int64_t start_unix_ns, end_unix_ns;
     uint64_t elapsed_ns;
+    json_t *server;     /* the servers' own view (metrics/server_stats.h), owned; may be NULL */
     res_second *series; /* per second since the phase started */
     size_t nseconds, series_cap;
 } res_phase;

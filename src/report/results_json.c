@@ -178,6 +178,7 @@ static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k, c
         json_array_append_new(steps, so);
     }
     json_object_set_new(o, "steps", steps);
+    if (p->server) json_object_set(o, "server", p->server);
     json_t *series = json_array();
     for (size_t t = 0; t < p->nseconds; t++) {
         const res_second *x = &p->series[t];

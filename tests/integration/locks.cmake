@@ -10,3 +10,6 @@ set_tests_properties(integration.test_gateway_api integration.test_gateway_cache
                      PROPERTIES RESOURCE_LOCK testbed)
 set_tests_properties(integration.test_driver_stall PROPERTIES RESOURCE_LOCK testbed)
 set_tests_properties(integration.test_metrics_breaker PROPERTIES RESOURCE_LOCK testbed)
+set_tests_properties(integration.test_metrics_query_reduction PROPERTIES RESOURCE_LOCK testbed)
+set_tests_properties(integration.test_metrics_cache PROPERTIES RESOURCE_LOCK testbed)
+set_tests_properties(integration.test_metrics_errors PROPERTIES RESOURCE_LOCK testbed)
