@@ -79,6 +79,7 @@ static void on_handle_closed(uv_handle_t *h)
     wk_phase *p = &w->phase;
     if (--p->open_handles > 0) return;
     uint64_t now = uv_hrtime();
+    req_second_over(w); /* the last, partial second */
     p->res.elapsed_ns = now - p->t0;
     p->res.end_unix_ns = unix_now_ns();
     p->res.interrupted = p->stop_requested;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "driver/worker.h"
+#include "metrics/keyset.h"
 #include "metrics/breaker.h"
 
 #define REQ_INITIAL_BUF 2048
@@ -194,14 +195,24 @@ static void note_action_failure(wk_req *q, drv_kind kind, int status)
                  drv_kind_name(kind));
 }
 
+/* Hands the finished second's histogram to the run's ring (exact per-second percentiles over
+ * all threads) and samples what is in flight. */
+void req_second_over(wk_thread *w)
+{
+    wk_phase *p = &w->phase;
+    atomic_store_explicit(&w->p_p95_us, (uint64_t)hist_percentile(p->sec_hist, 95),
+                          memory_order_relaxed);
+    sring_add(w->run->seconds, p->sec_index, p->sec_hist);
+    hist_reset(p->sec_hist);
+    res_second *sec = res_phase_second(&p->res, p->sec_index * 1000000000u);
+    if (sec) sec->in_flight = p->in_flight;
+}
+
 static void record(wk_req *q, uint64_t start, uint64_t done, drv_kind kind, int status,
-                   stats_cache cache, uint64_t bytes)
+                   stats_cache cache, stats_class cls, uint64_t bytes)
 {
     wk_thread *w = q->w;
     stats_step *st = slot_stats(w, q->slot);
-    stats_class cls = cache == STATS_CACHE_HIT    ? STATS_WARM
-                      : cache == STATS_CACHE_MISS ? STATS_COLD
-                                                  : STATS_ALL;
     uint64_t intended = q->intended < start ? q->intended : start;
     int64_t corrected = (int64_t)(done - intended) / 1000;
     int64_t raw = (int64_t)(done - start) / 1000;
@@ -209,12 +220,9 @@ static void record(wk_req *q, uint64_t start, uint64_t done, drv_kind kind, int 
     st->cache[cache]++;
     st->bytes_in += bytes;
     note_series(w, done, kind, cache);
-    /* The progress line's p95 comes from a histogram of the current second. */
     uint64_t sec = (done - w->phase.t0) / 1000000000u;
     if (sec != w->phase.sec_index) {
-        atomic_store_explicit(&w->p_p95_us, (uint64_t)hist_percentile(w->phase.sec_hist, 95),
-                              memory_order_relaxed);
-        hist_reset(w->phase.sec_hist);
+        req_second_over(w);
         w->phase.sec_index = sec;
     }
     hist_record(w->phase.sec_hist, corrected);
@@ -264,25 +272,62 @@ static bool token_is(const char *v, size_t n, const char *word)
 /* nginx $upstream_cache_status, X-Cache: HIT|MISS, and CDN lists ("HIT, MISS": the first hop
  * counts). BYPASS (and anything unknown) is "other": the cache was not asked, so it is neither
  * a hit nor a miss of the hit rate. */
+static bool in_values(const char *v, size_t n, const char *const *list, size_t count)
+{
+    for (size_t k = 0; k < count; k++)
+        if (token_is(v, n, list[k])) return true;
+    return false;
+}
+
+/* The endpoint's cache headers in order (the first present wins) and its value map: nginx's
+ * $upstream_cache_status and X-Cache by default. In CDN lists ("HIT, MISS") the first hop
+ * counts unless cache_hop is "last". BYPASS and unknown values are "other": the cache was not
+ * asked, so they are neither hits nor misses of the hit rate. */
 static stats_cache classify_cache(const scn_http_endpoint *ep, const drv_http_resp *r)
 {
     for (size_t i = 0; i < ep->ncache_headers; i++) {
         size_t len;
         const char *v = drv_http_resp_header(r, ep->cache_headers[i], &len);
         if (!v) continue;
+        if (ep->cache_last_hop) {
+            const char *comma = memrchr(v, ',', len);
+            if (comma) {
+                len -= (size_t)(comma + 1 - v);
+                v = comma + 1;
+            }
+            while (len && (*v == ' ' || *v == '\t')) {
+                v++;
+                len--;
+            }
+        }
         size_t n = 0;
         while (n < len && v[n] != ',' && v[n] != ' ' && v[n] != '\t')
             n++;
-        static const char *const hits[] = {"HIT",         "STALE",   "UPDATING",
-                                           "REVALIDATED", "TCP_HIT", "TCP_MEM_HIT"};
-        static const char *const misses[] = {"MISS", "EXPIRED", "TCP_MISS"};
-        for (size_t k = 0; k < sizeof hits / sizeof *hits; k++)
-            if (token_is(v, n, hits[k])) return STATS_CACHE_HIT;
-        for (size_t k = 0; k < sizeof misses / sizeof *misses; k++)
-            if (token_is(v, n, misses[k])) return STATS_CACHE_MISS;
+        if (in_values(v, n, ep->cache_hit_values, ep->ncache_hit_values)) return STATS_CACHE_HIT;
+        if (in_values(v, n, ep->cache_miss_values, ep->ncache_miss_values)) return STATS_CACHE_MISS;
         return STATS_CACHE_OTHER;
     }
     return STATS_CACHE_NONE;
+}
+
+/* Cold or warm: by the cache header when there is one; without any, cold is the first request
+ * for its cache key (the step's cache_key, else its URL) since the last purge action. */
+static stats_class classify_class(wk_req *q, const scn_http_step *h, stats_cache cache)
+{
+    if (cache == STATS_CACHE_HIT) return STATS_WARM;
+    if (cache == STATS_CACHE_MISS) return STATS_COLD;
+    kset *keys = q->w->run->cold_keys;
+    if (cache != STATS_CACHE_NONE || !keys) return STATS_ALL;
+    uint64_t hash;
+    if (h->has_cache_key) {
+        char key[512];
+        size_t len = 0;
+        if (scn_tpl_expand(&h->cache_key, q->binding, key, sizeof key, &len) < 0) len = 0;
+        hash = kset_hash(key, len);
+    } else {
+        hash = kset_hash(q->buf, strlen(q->buf)); /* the URL expanded for this request */
+    }
+    return kset_first(keys, hash) ? STATS_COLD : STATS_WARM;
 }
 
 /* The value a check looks at, as text in out (NUL-terminated, bounded); false if absent. */
@@ -363,17 +408,19 @@ static bool run_checks(wk_req *q, const scn_http_step *h, const drv_http_resp *r
 
 static void on_http_done(drv_http_req *r, const drv_http_resp *resp, void *ud)
 {
-    (void)r;
     wk_req *q = ud;
+    wk_thread *w = q->w;
     const scn_step *st = q->step;
     const scn_http_step *h = &st->u.http;
-    const scn_http_endpoint *ep = &q->w->run->s->endpoints[st->endpoint].u.http;
+    const scn_http_endpoint *ep = &w->run->s->endpoints[st->endpoint].u.http;
     drv_kind kind = resp->kind;
     stats_cache cache = STATS_CACHE_NONE;
+    stats_class cls = STATS_ALL;
+    stats_step *ss = slot_stats(w, q->slot);
     if (kind == DRV_OK) {
         cache = classify_cache(ep, resp);
-        stats_step *ss = slot_stats(q->w, q->slot);
-        const brk_config *brk = q->w->run->opts.breakers;
+        cls = classify_class(q, h, cache);
+        const brk_config *brk = w->run->opts.breakers;
         if (resp->status == 429 && !scn_status_expected(h, 429)) {
             ss->ratelimited++; /* throttled by design: counted apart, not an error */
         } else if (brk && brk->has_rejection &&
@@ -385,9 +432,17 @@ static void on_http_done(drv_http_req *r, const drv_http_resp *resp, void *ud)
             kind = DRV_ECHECK;
         }
     }
-    if (resp->body_truncated) slot_stats(q->w, q->slot)->body_truncated++;
-    record(q, resp->t_start_ns, resp->t_done_ns, kind, resp->status, cache, resp->bytes_rx);
-    wk_thread *w = q->w;
+    if (resp->body_truncated) ss->body_truncated++;
+    if (kind != DRV_OK && ss->nexamples[kind] < STATS_EXAMPLES) {
+        char req[STATS_EXAMPLE_TEXT];
+        int n = snprintf(req, sizeof req, "%s %s", h->method, drv_http_req_url(r));
+        if (n >= (int)sizeof req) n = (int)sizeof req - 1;
+        const char *detail = resp->kind == DRV_OK ? resp->body : resp->error;
+        size_t dlen =
+            resp->kind == DRV_OK ? resp->body_len : strlen(resp->error ? resp->error : "");
+        stats_step_example(ss, kind, resp->status, req, n > 0 ? (size_t)n : 0, detail, dlen);
+    }
+    record(q, resp->t_start_ns, resp->t_done_ns, kind, resp->status, cache, cls, resp->bytes_rx);
     step_next(q);
     kick_waiters(w, st->endpoint);
 }
@@ -525,7 +580,16 @@ static void on_redis_done(drv_redis *c, const drv_redis_resp *resp, void *ud)
     wk_req *q = ud;
     uint64_t bytes = 0;
     if (resp->reply && resp->reply->type == REDIS_REPLY_STRING) bytes = resp->reply->len;
-    record(q, resp->t_start_ns, resp->t_done_ns, resp->kind, 0, STATS_CACHE_NONE, bytes);
+    if (resp->kind != DRV_OK) {
+        const scn_redis_step *rs = &q->step->u.redis;
+        char req[STATS_EXAMPLE_TEXT];
+        /* The command and its first argument (the key): enough to find it, no values. */
+        int n = snprintf(req, sizeof req, "%s %s", q->ptrs[0], rs->argc > 1 ? q->ptrs[1] : "");
+        if (n >= (int)sizeof req) n = (int)sizeof req - 1;
+        stats_step_example(slot_stats(q->w, q->slot), resp->kind, 0, req, n > 0 ? (size_t)n : 0,
+                           resp->errmsg, strlen(resp->errmsg ? resp->errmsg : ""));
+    }
+    record(q, resp->t_start_ns, resp->t_done_ns, resp->kind, 0, STATS_CACHE_NONE, STATS_ALL, bytes);
     wk_thread *w = q->w;
     uint32_t ep = q->step->endpoint;
     step_next(q);
@@ -568,7 +632,17 @@ static void on_pg_done(drv_pg *c, const drv_pg_resp *resp, void *ud)
 {
     (void)c;
     wk_req *q = ud;
-    record(q, resp->t_start_ns, resp->t_done_ns, resp->kind, 0, STATS_CACHE_NONE, 0);
+    if (resp->kind != DRV_OK) {
+        char detail[STATS_EXAMPLE_TEXT];
+        const char *msg = resp->errmsg ? resp->errmsg : "";
+        int n = resp->sqlstate[0]
+                    ? snprintf(detail, sizeof detail, "SQLSTATE %s: %s", resp->sqlstate, msg)
+                    : snprintf(detail, sizeof detail, "%s", msg);
+        if (n >= (int)sizeof detail) n = (int)sizeof detail - 1;
+        stats_step_example(slot_stats(q->w, q->slot), resp->kind, 0, q->step->name,
+                           strlen(q->step->name), detail, n > 0 ? (size_t)n : 0);
+    }
+    record(q, resp->t_start_ns, resp->t_done_ns, resp->kind, 0, STATS_CACHE_NONE, STATS_ALL, 0);
     wk_thread *w = q->w;
     uint32_t ep = q->step->endpoint;
     step_next(q);

@@ -121,13 +121,43 @@ static int merge_phase(coord *c, size_t k)
     return 0;
 }
 
+/* A purge action (named or tagged "purge") makes every cache key cold again. */
+static bool is_purge(const scn_phase *ph)
+{
+    if (strcmp(ph->name, "purge") == 0) return true;
+    for (size_t i = 0; i < ph->ntags; i++)
+        if (strcmp(ph->tags[i], "purge") == 0) return true;
+    return false;
+}
+
+/* Copies the exact per-second percentiles into the merged series. */
+static void attach_seconds(coord *c, res_phase *p)
+{
+    sring_flush(c->r.seconds);
+    size_t n = sring_seconds(c->r.seconds);
+    for (size_t t = 0; t < n; t++) {
+        const sring_second *x = sring_get(c->r.seconds, t);
+        res_second *row = res_phase_second(p, (uint64_t)t * 1000000000u);
+        if (!x || !row) continue;
+        row->p50_us = x->p50;
+        row->p95_us = x->p95;
+        row->p99_us = x->p99;
+        row->max_us = x->max;
+    }
+}
+
 static void start_phase(coord *c)
 {
     const scn_scenario *s = c->r.s;
     while (c->r.phase_idx < s->nphases) {
         const scn_phase *ph = &s->phases[c->r.phase_idx];
         drv_progress_phase(&c->progress, ph, c->r.phase_idx, s->nphases);
-        if (ph->executor != SCN_EXEC_ACTION) srv_take(c->srv, &c->srv_start);
+        if (ph->executor != SCN_EXEC_ACTION) {
+            srv_take(c->srv, &c->srv_start);
+            sring_reset(c->r.seconds);
+        } else if (c->r.cold_keys && is_purge(ph)) {
+            kset_clear(c->r.cold_keys); /* every key is cold again */
+        }
         c->state = ST_PHASE;
         broadcast(c, WK_PHASE, ph->executor == SCN_EXEC_ACTION ? 1 : c->r.nthreads);
         return;
@@ -175,6 +205,7 @@ static void on_notify(uv_async_t *h)
         return;
     }
     c->out->nphases = k + 1;
+    if (c->r.s->phases[k].executor != SCN_EXEC_ACTION) attach_seconds(c, &c->out->phases[k]);
     if (c->srv && c->r.s->phases[k].executor != SCN_EXEC_ACTION) {
         srv_sample end;
         srv_take(c->srv, &end);
@@ -312,6 +343,8 @@ int drv_run_scenario(const scn_scenario *s, const drv_run_opts *opts, res_run *o
     unsigned started = 0;
     bool loop_ready = false;
     if ((rc = compile_checks(&c.r, err)) < 0) goto fail;
+    if ((rc = sring_new(&c.r.seconds, err)) < 0) goto fail;
+    if ((rc = kset_new(&c.r.cold_keys, err)) < 0) goto fail;
     c.r.threads = calloc(c.r.nthreads, sizeof *c.r.threads);
     if (!c.r.threads) {
         rc = cut_err_set(err, CUT_ENOMEM, "out of memory");
@@ -367,6 +400,8 @@ fail:
     }
     free(c.r.threads);
     free_checks(&c.r);
+    sring_free(c.r.seconds);
+    kset_free(c.r.cold_keys);
     pthread_mutex_destroy(&c.r.mu);
     if (rc < 0) res_run_free(out);
     return rc;

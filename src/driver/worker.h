@@ -26,7 +26,9 @@
 #include "driver/redis.h"
 #include "driver/run.h"
 #include "driver/sched.h"
+#include "metrics/keyset.h"
 #include "metrics/results.h"
+#include "metrics/secring.h"
 #include "scenario/scenario.h"
 #include "util/jptr.h"
 
@@ -158,6 +160,8 @@ struct drv_run {
     unsigned acks; /* workers done with the current command (under mu) */
     size_t phase_idx;
     _Atomic int stop_signal; /* 0, SIGINT, SIGTERM, or -1 for an abort */
+    sring *seconds;          /* per-second percentiles of the running phase, over all threads */
+    kset *cold_keys;         /* cache keys seen since the last purge (cold/warm without a header) */
     uv_loop_t loop;
     uv_async_t notify;
 };
@@ -187,6 +191,8 @@ bool req_begin(wk_req *q, uint64_t intended, const uint64_t *over_rows, uint32_t
 /* Drops every request waiting for a connection (a stop request). */
 void req_drop_waiting(wk_thread *w);
 void req_serve_init(wk_thread *w);
+/* The current second ended: its histogram goes to the run's ring (exec.c calls it at the end). */
+void req_second_over(wk_thread *w);
 /* First step of the phase's iteration (flow: the first; mix: a weighted pick). */
 uint32_t req_first_pos(wk_thread *w);
 

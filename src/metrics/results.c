@@ -85,6 +85,7 @@ int res_phase_merge(res_phase *dst, const res_phase *src, cut_err *err)
         d->dropped += x->dropped;
         d->hits += x->hits;
         d->misses += x->misses;
+        d->in_flight += x->in_flight;
     }
     dst->interrupted |= src->interrupted;
     if (!dst->start_unix_ns || (src->start_unix_ns && src->start_unix_ns < dst->start_unix_ns))
@@ -113,6 +114,9 @@ void res_phase_totals(const res_phase *p, stats_step *t)
         t->ratelimited += s->ratelimited;
         t->breaker_rejections += s->breaker_rejections;
         t->bytes_in += s->bytes_in;
+        for (int k = 0; k < DRV_KIND_COUNT; k++)
+            for (int e = 0; e < s->nexamples[k] && t->nexamples[k] < STATS_EXAMPLES; e++)
+                t->examples[k][t->nexamples[k]++] = s->examples[k][e];
         t->body_truncated += s->body_truncated;
     }
 }

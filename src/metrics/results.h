@@ -23,6 +23,9 @@
 /* One second of a phase, summed over steps (and threads once merged). */
 typedef struct res_second {
     uint64_t started, completed, errors, dropped, hits, misses;
+    uint64_t in_flight; /* sampled when the second ended, summed over threads */
+    int64_t p50_us, p95_us, p99_us,
+        max_us; /* corrected latency of the second (metrics/secring.h) */
 } res_second;
 
 typedef struct res_phase {

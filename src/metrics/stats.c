@@ -79,9 +79,32 @@ int stats_step_merge(stats_step *dst, const stats_step *src, cut_err *err)
     dst->breaker_rejections += src->breaker_rejections;
     dst->bytes_in += src->bytes_in;
     dst->body_truncated += src->body_truncated;
+    for (int k = 0; k < DRV_KIND_COUNT; k++)
+        for (int i = 0; i < src->nexamples[k] && dst->nexamples[k] < STATS_EXAMPLES; i++)
+            dst->examples[k][dst->nexamples[k]++] = src->examples[k][i];
     if (src->scheduled_late_us_max > dst->scheduled_late_us_max)
         dst->scheduled_late_us_max = src->scheduled_late_us_max;
     return 0;
+}
+
+static void copy_printable(char *dst, const char *src, size_t n)
+{
+    if (n >= STATS_EXAMPLE_TEXT) n = STATS_EXAMPLE_TEXT - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+    }
+    dst[n] = '\0';
+}
+
+void stats_step_example(stats_step *s, drv_kind kind, int status, const char *request, size_t rlen,
+                        const char *detail, size_t dlen)
+{
+    if ((unsigned)kind >= DRV_KIND_COUNT || s->nexamples[kind] >= STATS_EXAMPLES) return;
+    stats_example *e = &s->examples[kind][s->nexamples[kind]++];
+    e->status = status;
+    copy_printable(e->request, request ? request : "", request ? rlen : 0);
+    copy_printable(e->detail, detail ? detail : "", detail ? dlen : 0);
 }
 
 const hist *stats_step_hist(const stats_step *s, stats_class cls, stats_measure m)

@@ -31,6 +31,17 @@ typedef enum stats_cache {
 
 #define STATS_STATUS_MAX 600 /* HTTP statuses 100..599 are counted exactly */
 
+/* The first examples of each error kind, for people reading the report. Text is bounded and
+ * never holds request headers or credentials. */
+#define STATS_EXAMPLES 3
+#define STATS_EXAMPLE_TEXT 160
+
+typedef struct stats_example {
+    int status;
+    char request[STATS_EXAMPLE_TEXT]; /* "GET /api/..." or "GET key" or the SQL step */
+    char detail[STATS_EXAMPLE_TEXT];  /* the error text, or an excerpt of the body */
+} stats_example;
+
 typedef struct stats_step {
     hist *lat[STATS_NCLASS][STATS_NMEASURE];
     uint64_t started;   /* requests handed to a client */
@@ -46,6 +57,8 @@ typedef struct stats_step {
     uint64_t bytes_in;
     uint64_t body_truncated;
     uint64_t scheduled_late_us_max; /* worst lateness of an actual send vs its intended start */
+    uint8_t nexamples[DRV_KIND_COUNT];
+    stats_example examples[DRV_KIND_COUNT][STATS_EXAMPLES];
 } stats_step;
 
 /* Prepares s (caller-owned memory) with the `all` histograms. CUT_ENOMEM on failure, with
@@ -64,6 +77,11 @@ int stats_step_merge(stats_step *dst, const stats_step *src, cut_err *err);
 
 /* Convenience for reports: the histogram of a class and measure, or NULL if none recorded. */
 const hist *stats_step_hist(const stats_step *s, stats_class cls, stats_measure m);
+
+/* Keeps an example of an error of `kind` if fewer than STATS_EXAMPLES are kept; bytes that
+ * are not printable ASCII are shown as '.'. */
+void stats_step_example(stats_step *s, drv_kind kind, int status, const char *request, size_t rlen,
+                        const char *detail, size_t dlen);
 
 const char *stats_class_name(stats_class cls); /* "all", "cold", "warm" */
 const char *stats_cache_name(stats_cache c);   /* "hits", "misses", "other", "none" */

@@ -104,6 +104,19 @@ static void counters_json(json_t *o, const stats_step *st, double seconds)
             json_object_set_new(kinds, drv_kind_name((drv_kind)k),
                                 json_integer((json_int_t)st->by_kind[k]));
     json_object_set_new(errs, "by_kind", kinds);
+    json_t *ex = json_object();
+    for (int k = 1; k < DRV_KIND_COUNT; k++) {
+        if (!st->nexamples[k]) continue;
+        json_t *list = json_array();
+        for (int i = 0; i < st->nexamples[k]; i++) {
+            const stats_example *e = &st->examples[k][i];
+            json_t *o = json_pack("{ss ss}", "request", e->request, "detail", e->detail);
+            if (e->status) json_object_set_new(o, "status", json_integer(e->status));
+            json_array_append_new(list, o);
+        }
+        json_object_set_new(ex, drv_kind_name((drv_kind)k), list);
+    }
+    json_object_set_new(errs, "examples", ex);
     json_object_set_new(o, "errors", errs);
     json_t *status = json_object();
     for (int c = 0; c < STATS_STATUS_MAX; c++) {
@@ -182,10 +195,13 @@ static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k, c
     json_t *series = json_array();
     for (size_t t = 0; t < p->nseconds; t++) {
         const res_second *x = &p->series[t];
-        json_t *row = json_pack("{sI sI sI sI sI sI sI}", "t", (json_int_t)t, "started",
-                                (json_int_t)x->started, "completed", (json_int_t)x->completed,
-                                "errors", (json_int_t)x->errors, "dropped", (json_int_t)x->dropped,
-                                "hits", (json_int_t)x->hits, "misses", (json_int_t)x->misses);
+        json_t *row = json_pack(
+            "{sI sI sI sI sI sI sI sI sI sI sI sI}", "t", (json_int_t)t, "started",
+            (json_int_t)x->started, "completed", (json_int_t)x->completed, "errors",
+            (json_int_t)x->errors, "dropped", (json_int_t)x->dropped, "hits", (json_int_t)x->hits,
+            "misses", (json_int_t)x->misses, "in_flight", (json_int_t)x->in_flight, "p50",
+            (json_int_t)x->p50_us, "p95", (json_int_t)x->p95_us, "p99", (json_int_t)x->p99_us,
+            "max", (json_int_t)x->max_us);
         json_array_append_new(series, row);
     }
     json_object_set_new(o, "series", series);

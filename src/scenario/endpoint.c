@@ -244,10 +244,64 @@ static void load_headers(scn__loader *L, json_t *obj, const char *ptr, scn_http_
     h->nheaders = n;
 }
 
+/* `cache_values: {"hit": [...], "miss": [...]}` and `cache_hop: "first" | "last"`. */
+static void load_cache_values(scn__loader *L, json_t *ep, const char *ptr, scn_http_endpoint *h,
+                              bool *ok)
+{
+    static const char *const hit_default[] = {"HIT", "STALE", "UPDATING", "REVALIDATED"};
+    static const char *const miss_default[] = {"MISS", "EXPIRED"};
+    scn__ctx *c = &L->c;
+    h->cache_hit_values = hit_default;
+    h->ncache_hit_values = 4;
+    h->cache_miss_values = miss_default;
+    h->ncache_miss_values = 2;
+    json_t *cv = json_object_get(ep, "cache_values");
+    if (cv) {
+        char p[SCN__PTR_MAX];
+        scn__ptr_key(p, ptr, "cache_values");
+        static const char *const keys[] = {"hit", "miss"};
+        if (!scn__want_object(c, p, cv) || !scn__check_keys(c, p, cv, keys, 2)) {
+            *ok = false;
+        } else {
+            char **list;
+            size_t n;
+            int rc = scn__get_str_list(c, cv, p, "hit", &list, &n);
+            if (rc > 0) {
+                h->cache_hit_values = (const char *const *)list;
+                h->ncache_hit_values = n;
+            } else if (rc < 0) {
+                *ok = false;
+            }
+            rc = scn__get_str_list(c, cv, p, "miss", &list, &n);
+            if (rc > 0) {
+                h->cache_miss_values = (const char *const *)list;
+                h->ncache_miss_values = n;
+            } else if (rc < 0) {
+                *ok = false;
+            }
+        }
+    }
+    const char *hop = NULL;
+    int rc = scn__get_str(c, ep, ptr, "cache_hop", &hop);
+    if (rc > 0) {
+        if (strcmp(hop, "last") == 0) {
+            h->cache_last_hop = true;
+        } else if (strcmp(hop, "first") != 0) {
+            char p[SCN__PTR_MAX];
+            scn__ptr_key(p, ptr, "cache_hop");
+            scn__err(c, p, "must be \"first\" or \"last\"");
+            *ok = false;
+        }
+    } else if (rc < 0) {
+        *ok = false;
+    }
+}
+
 static void load_http(scn__loader *L, json_t *ep, const char *ptr, scn_endpoint *e, bool *ok)
 {
-    static const char *const keys[] = {"type",    "base_url",        "headers",  "max_connections",
-                                       "timeout", "connect_timeout", "max_body", "cache_header"};
+    static const char *const keys[] = {
+        "type",     "base_url",     "headers",      "max_connections", "timeout", "connect_timeout",
+        "max_body", "cache_header", "cache_values", "cache_hop"};
     scn__ctx *c = &L->c;
     scn_http_endpoint *h = &e->u.http;
     h->max_connections = 64;
@@ -316,6 +370,7 @@ static void load_http(scn__loader *L, json_t *ep, const char *ptr, scn_endpoint 
             *ok = false;
         }
     }
+    load_cache_values(L, ep, ptr, h, ok);
 }
 
 static void load_redis(scn__loader *L, json_t *ep, const char *ptr, scn_endpoint *e, bool *ok)

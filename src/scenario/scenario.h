@@ -68,6 +68,13 @@ typedef struct scn_http_endpoint {
     uint64_t max_body;                /* bytes of response body kept; default 1 MiB */
     const char *const *cache_headers; /* default {"X-Cache-Status", "X-Cache"} */
     size_t ncache_headers;
+    /* `cache_values`: header values (case-insensitive) meaning hit and miss; anything else is
+     * "other". Defaults: HIT, STALE, UPDATING, REVALIDATED / MISS, EXPIRED. */
+    const char *const *cache_hit_values;
+    size_t ncache_hit_values;
+    const char *const *cache_miss_values;
+    size_t ncache_miss_values;
+    bool cache_last_hop; /* `cache_hop: "last"`: in "HIT, MISS" lists the last entry counts */
 } scn_http_endpoint;
 
 typedef struct scn_redis_endpoint {
@@ -153,6 +160,8 @@ typedef struct scn_http_step {
     const scn_check *checks;
     size_t nchecks;
     bool needs_body; /* some check reads the body (a json check) */
+    bool has_cache_key;
+    scn_tpl cache_key; /* `cache_key`: what makes a request cold the first time (default: URL) */
 } scn_http_step;
 
 typedef struct scn_redis_step {

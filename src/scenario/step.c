@@ -242,8 +242,8 @@ static bool load_check(scn__loader *L, json_t *chk, const char *ptr, scn_check *
 
 static void load_http(scn__loader *L, json_t *spec, const char *ptr, scn_step *st, bool *ok)
 {
-    static const char *const keys[] = {"endpoint", "method",        "url",   "headers",
-                                       "body",     "expect_status", "checks"};
+    static const char *const keys[] = {"endpoint", "method",        "url",    "headers",
+                                       "body",     "expect_status", "checks", "cache_key"};
     scn__ctx *c = &L->c;
     scn_http_step *h = &st->u.http;
     char p[SCN__PTR_MAX];
@@ -336,6 +336,20 @@ static void load_http(scn__loader *L, json_t *spec, const char *ptr, scn_step *s
             char *text = json_dumps(body, JSON_ENCODE_ANY | JSON_COMPACT);
             if (!text || !compile(L, p, text, strlen(text), SCN_ENC_JSON, &h->body)) *ok = false;
             free(text);
+        }
+    }
+
+    json_t *ck = json_object_get(spec, "cache_key");
+    if (ck) {
+        scn__ptr_key(p, ptr, "cache_key");
+        if (!json_is_string(ck)) {
+            scn__err(c, p, "must be a string (a template)");
+            *ok = false;
+        } else if (compile(L, p, json_string_value(ck), json_string_length(ck), SCN_ENC_RAW,
+                           &h->cache_key)) {
+            h->has_cache_key = true;
+        } else {
+            *ok = false;
         }
     }
 
@@ -553,6 +567,7 @@ static void collect_sets(scn__loader *L, scn_step *st)
         for (size_t i = 0; i < h->nheaders; i++)
             mark_sets(L, &h->headers[i].value, mark);
         if (h->has_body) mark_sets(L, &h->body, mark);
+        if (h->has_cache_key) mark_sets(L, &h->cache_key, mark);
         for (size_t i = 0; i < h->nchecks; i++)
             mark_sets(L, &h->checks[i].value, mark);
     } else if (st->kind == SCN_STEP_REDIS) {

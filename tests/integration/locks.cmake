@@ -13,3 +13,7 @@ set_tests_properties(integration.test_metrics_breaker PROPERTIES RESOURCE_LOCK t
 set_tests_properties(integration.test_metrics_query_reduction PROPERTIES RESOURCE_LOCK testbed)
 set_tests_properties(integration.test_metrics_cache PROPERTIES RESOURCE_LOCK testbed)
 set_tests_properties(integration.test_metrics_errors PROPERTIES RESOURCE_LOCK testbed)
+# Parity injects v2 drift (and resets it); the data test re-runs the migration with defects
+# and restores a clean one.
+set_tests_properties(integration.test_parity_drift integration.test_data_migration
+                     PROPERTIES RESOURCE_LOCK testbed)
