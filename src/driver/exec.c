@@ -366,7 +366,8 @@ int exec_phase_start(wk_thread *w, const scn_phase *ph, cut_err *err)
     wk_phase *p = &w->phase;
     memset(p, 0, sizeof *p);
     p->ph = ph;
-    int rc = res_phase_init(&p->res, ph->name, (int)ph->executor, ph->record, s->nsteps, err);
+    int rc = res_phase_init(&p->res, ph->name, (int)ph->executor, ph->record, s->nsteps,
+                            res_row_seconds(ph->duration_ns), err);
     if (rc < 0) return rc;
     w->in_phase = true;
     if (ph->executor == SCN_EXEC_ACTION) {

@@ -204,7 +204,7 @@ void req_second_over(wk_thread *w)
                           memory_order_relaxed);
     sring_add(w->run->seconds, p->sec_index, p->sec_hist);
     hist_reset(p->sec_hist);
-    res_second *sec = res_phase_second(&p->res, p->sec_index * 1000000000u);
+    res_second *sec = res_phase_row(&p->res, p->sec_index);
     if (sec) sec->in_flight = p->in_flight;
 }
 
@@ -220,7 +220,7 @@ static void record(wk_req *q, uint64_t start, uint64_t done, drv_kind kind, int 
     st->cache[cache]++;
     st->bytes_in += bytes;
     note_series(w, done, kind, cache);
-    uint64_t sec = (done - w->phase.t0) / 1000000000u;
+    uint64_t sec = res_row_of(&w->phase.res, done - w->phase.t0);
     if (sec != w->phase.sec_index) {
         req_second_over(w);
         w->phase.sec_index = sec;

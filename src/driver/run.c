@@ -108,7 +108,8 @@ static int merge_phase(coord *c, size_t k)
 {
     const scn_phase *ph = &c->r.s->phases[k];
     res_phase *dst = &c->out->phases[k];
-    int rc = res_phase_init(dst, ph->name, (int)ph->executor, ph->record, c->r.s->nsteps, c->err);
+    int rc = res_phase_init(dst, ph->name, (int)ph->executor, ph->record, c->r.s->nsteps,
+                            res_row_seconds(ph->duration_ns), c->err);
     if (rc < 0) return rc;
     for (unsigned i = 0; i < c->r.nthreads; i++) {
         wk_thread *w = &c->r.threads[i];
@@ -137,7 +138,7 @@ static void attach_seconds(coord *c, res_phase *p)
     size_t n = sring_seconds(c->r.seconds);
     for (size_t t = 0; t < n; t++) {
         const sring_second *x = sring_get(c->r.seconds, t);
-        res_second *row = res_phase_second(p, (uint64_t)t * 1000000000u);
+        res_second *row = res_phase_row(p, t);
         if (!x || !row) continue;
         row->p50_us = x->p50;
         row->p95_us = x->p95;

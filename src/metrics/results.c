@@ -3,10 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+uint32_t res_row_seconds(int64_t duration_ns)
+{
+    uint64_t secs = duration_ns > 0 ? ((uint64_t)duration_ns + 999999999u) / 1000000000u : 1;
+    uint64_t rs = (secs + RES_SERIES_TARGET_ROWS - 1) / RES_SERIES_TARGET_ROWS;
+    return rs ? (uint32_t)rs : 1;
+}
+
+uint64_t res_row_of(const res_phase *p, uint64_t t_ns)
+{
+    return t_ns / ((uint64_t)p->row_seconds * 1000000000u);
+}
+
 int res_phase_init(res_phase *p, const char *name, int executor, bool recorded, size_t nsteps,
-                   cut_err *err)
+                   uint32_t row_seconds, cut_err *err)
 {
     memset(p, 0, sizeof *p);
+    p->row_seconds = row_seconds ? row_seconds : 1;
     p->name = name;
     p->executor = executor;
     p->recorded = recorded;
@@ -44,9 +57,10 @@ stats_step *res_phase_step(res_phase *p, size_t i)
     return &p->steps[i];
 }
 
-res_second *res_phase_second(res_phase *p, uint64_t t_ns)
+res_second *res_phase_row(res_phase *p, uint64_t row)
 {
-    size_t s = (size_t)(t_ns / 1000000000u);
+    if (row >= RES_SERIES_ROWS) return NULL;
+    size_t s = (size_t)row;
     if (s >= p->nseconds) {
         if (s >= p->series_cap) {
             size_t cap = p->series_cap ? p->series_cap * 2 : 64;
@@ -63,6 +77,11 @@ res_second *res_phase_second(res_phase *p, uint64_t t_ns)
     return &p->series[s];
 }
 
+res_second *res_phase_second(res_phase *p, uint64_t t_ns)
+{
+    return res_phase_row(p, res_row_of(p, t_ns));
+}
+
 int res_phase_merge(res_phase *dst, const res_phase *src, cut_err *err)
 {
     for (size_t i = 0; i < src->nsteps && i < dst->nsteps; i++) {
@@ -74,7 +93,7 @@ int res_phase_merge(res_phase *dst, const res_phase *src, cut_err *err)
     }
     int rc = hist_merge(dst->lateness, src->lateness, err);
     if (rc < 0) return rc;
-    if (src->nseconds && !res_phase_second(dst, (uint64_t)(src->nseconds - 1) * 1000000000u))
+    if (src->nseconds && !res_phase_row(dst, src->nseconds - 1))
         return cut_err_set(err, CUT_ENOMEM, "out of memory merging series");
     for (size_t s = 0; s < src->nseconds; s++) {
         res_second *d = &dst->series[s];

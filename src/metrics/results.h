@@ -20,7 +20,14 @@
 #include "metrics/stats.h"
 #include "util/err.h"
 
-/* One second of a phase, summed over steps (and threads once merged). */
+/* Rows of the per-second series: a phase keeps at most RES_SERIES_ROWS of them. A row covers
+ * row_seconds seconds, chosen when the phase starts from its planned duration (1 s up to an
+ * hour; longer phases get coarser rows), so memory stays bounded for a run of any length. Rows
+ * past the cap (a phase with no planned duration running over a day) are not kept. */
+#define RES_SERIES_ROWS 86400u
+#define RES_SERIES_TARGET_ROWS 3600u
+
+/* One row (second, or row_seconds seconds) of a phase, summed over steps and threads. */
 typedef struct res_second {
     uint64_t started, completed, errors, dropped, hits, misses;
     uint64_t in_flight; /* sampled when the second ended, summed over threads */
@@ -40,8 +47,9 @@ typedef struct res_phase {
     int64_t start_unix_ns, end_unix_ns;
     uint64_t elapsed_ns;
     json_t *server;     /* the servers' own view (metrics/server_stats.h), owned; may be NULL */
-    res_second *series; /* per second since the phase started */
+    res_second *series; /* per row since the phase started */
     size_t nseconds, series_cap;
+    uint32_t row_seconds; /* seconds per series row */
 } res_phase;
 
 typedef struct res_run {
@@ -61,16 +69,24 @@ typedef struct res_run {
 /* Prepares a phase for nsteps scenario steps (+1 action slot). Step stats are created
  * lazily by res_phase_step. CUT_ENOMEM on failure. */
 int res_phase_init(res_phase *p, const char *name, int executor, bool recorded, size_t nsteps,
-                   cut_err *err);
+                   uint32_t row_seconds, cut_err *err);
+
+/* Seconds per series row for a phase planned to last duration_ns (0: unknown -> 1). */
+uint32_t res_row_seconds(int64_t duration_ns);
+
+/* The series row holding time t_ns since the phase start. */
+uint64_t res_row_of(const res_phase *p, uint64_t t_ns);
 void res_phase_free(res_phase *p);
 
 /* The stats of step i, created on first use (allocates two histograms: call it when the
  * phase starts, not per request). NULL on allocation failure. */
 stats_step *res_phase_step(res_phase *p, size_t i);
 
-/* The per-second row for t_ns since the phase start, growing the series when a new second
- * begins (amortized; at most once per second). NULL on allocation failure. */
+/* The series row for t_ns since the phase start, growing the series when a new row begins
+ * (amortized). NULL past RES_SERIES_ROWS or on allocation failure. */
 res_second *res_phase_second(res_phase *p, uint64_t t_ns);
+/* The same, by row index. */
+res_second *res_phase_row(res_phase *p, uint64_t row);
 
 /* Adds src (one thread's phase) into dst (the run's). */
 int res_phase_merge(res_phase *dst, const res_phase *src, cut_err *err);

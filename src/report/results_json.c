@@ -196,14 +196,15 @@ static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k, c
     for (size_t t = 0; t < p->nseconds; t++) {
         const res_second *x = &p->series[t];
         json_t *row = json_pack(
-            "{sI sI sI sI sI sI sI sI sI sI sI sI}", "t", (json_int_t)t, "started",
-            (json_int_t)x->started, "completed", (json_int_t)x->completed, "errors",
+            "{sI sI sI sI sI sI sI sI sI sI sI sI}", "t", (json_int_t)(t * p->row_seconds),
+            "started", (json_int_t)x->started, "completed", (json_int_t)x->completed, "errors",
             (json_int_t)x->errors, "dropped", (json_int_t)x->dropped, "hits", (json_int_t)x->hits,
             "misses", (json_int_t)x->misses, "in_flight", (json_int_t)x->in_flight, "p50",
             (json_int_t)x->p50_us, "p95", (json_int_t)x->p95_us, "p99", (json_int_t)x->p99_us,
             "max", (json_int_t)x->max_us);
         json_array_append_new(series, row);
     }
+    json_object_set_new(o, "series_step_s", json_integer(p->row_seconds));
     json_object_set_new(o, "series", series);
     return o;
 }
