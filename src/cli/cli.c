@@ -20,7 +20,10 @@ static const cli_command commands[] = {
      "\n"
      "options:\n"
      "  --threads N        event-loop threads (default: cores available)\n"
-     "  --out FILE         write the results JSON to FILE (default: stdout)\n"
+     "  --report-dir DIR   write DIR/report.json, DIR/report.html and DIR/junit.xml\n"
+     "  --json FILE        the JSON report (alias --out; default: stdout when no report is asked)\n"
+     "  --html FILE        the HTML report (self-contained)\n"
+     "  --junit FILE       JUnit XML, one testcase per target\n"
      "  --quiet            no progress output\n"
      "  --grace DURATION   after SIGINT/SIGTERM, let requests in flight finish (default 5s)\n"
      "  --plain            progress as plain lines even on a terminal\n"
@@ -40,16 +43,50 @@ static const cli_command commands[] = {
      "usage: cutover parity SCENARIO.json [options]\n"
      "\n"
      "Runs only the scenario's `parity` section: each request to the base and the candidate\n"
-     "deployment, structural JSON diff, noise cancellation.\n",
+     "deployment (and the base twice for noise), structural JSON diff, Diffy-style noise\n"
+     "cancellation. Prints a summary; writes {\"parity\": ...} JSON.\n"
+     "\n"
+     "options:\n"
+     "  --out FILE          write the JSON to FILE (default: stdout; the summary then goes to\n"
+     "                      stderr)\n"
+     "  --concurrency N     requests compared at once (overrides the section)\n"
+     "  --quiet             no progress lines\n"
+     "  -h, --help          this help\n"
+     "\n"
+     "exit codes: 0 no mismatch, 1 mismatches or failed requests, 2 usage or scenario error,\n"
+     "3 a deployment could not be reached\n",
      cmd_parity},
     {"data", "compare Redis and PostgreSQL data (a scenario's data_checks section)",
      "usage: cutover data SCENARIO.json [options]\n"
      "\n"
      "Runs only the scenario's `data_checks`: counts, sampled and full record comparison\n"
-     "between Redis keys and PostgreSQL rows.\n",
+     "between Redis keys and PostgreSQL rows. Prints a summary; writes {\"data_checks\": [...]}.\n"
+     "\n"
+     "options:\n"
+     "  --out FILE          write the JSON to FILE (default: stdout; the summary then goes to\n"
+     "                      stderr)\n"
+     "  --check NAME        run only the check of this name\n"
+     "  --quiet             no progress lines\n"
+     "  -h, --help          this help\n"
+     "\n"
+     "exit codes: 0 counts equal and nothing missing or different, 1 otherwise, 2 usage or\n"
+     "scenario error, 3 an endpoint could not be reached\n",
      cmd_data},
     {"report", "re-render HTML and JUnit reports from a JSON report",
-     "usage: cutover report REPORT.json [--html OUT.html] [--junit OUT.xml]\n", cmd_report},
+     "usage: cutover report REPORT.json [--html OUT.html] [--junit OUT.xml]\n"
+     "                      [--scenario SCENARIO.json [--json OUT.json]]\n"
+     "\n"
+     "Re-renders the HTML page and the JUnit XML from a JSON report written by `cutover run`.\n"
+     "Without an output option, prints each target's verdict.\n"
+     "\n"
+     "options:\n"
+     "  --html FILE          write the self-contained HTML report\n"
+     "  --junit FILE         write JUnit XML, one testcase per target\n"
+     "  --scenario FILE      judge FILE's targets against the report first (new verdicts)\n"
+     "  --json FILE          write the JSON report (with the new verdicts)\n"
+     "\n"
+     "exit codes: 0 written, 1 a re-judged target missed, 2 usage error or bad report\n",
+     cmd_report},
     {"merge", "merge the JSON results of several runs (histograms bucket by bucket)",
      "usage: cutover merge REPORT.json... --out MERGED.json\n", cmd_not_built},
 };

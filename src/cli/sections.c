@@ -3,11 +3,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "verify/datacheck.h"
+#include "verify/parity.h"
+
 int cli_sections_load(const scn_scenario *s, cli_sections *out, scn_diags *d)
 {
     memset(out, 0, sizeof *out);
     int bad = 0;
     if (brk_config_load(s, &out->breakers, d) < 0) bad = 1;
+    if (par_validate(s, d) < 0) bad = 1;
+    if (dck_validate(s, d) < 0) bad = 1;
+    if (tgt_compile(s, &out->targets, d) < 0) bad = 1;
     if (bad) {
         cli_sections_free(out);
         return CUT_EINVAL;
@@ -18,6 +24,7 @@ int cli_sections_load(const scn_scenario *s, cli_sections *out, scn_diags *d)
 void cli_sections_free(cli_sections *c)
 {
     brk_config_free(c->breakers);
+    tgt_free(c->targets);
     memset(c, 0, sizeof *c);
 }
 

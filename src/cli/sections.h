@@ -1,14 +1,15 @@
-/* sections.h - the scenario sections owned by later modules (breakers, and as they land
- * targets, parity, data checks), loaded and validated together so `validate` and `run`
- * report the same problems. */
+/* sections.h - the scenario sections owned by other modules (breakers, parity, data checks,
+ * targets), loaded and validated together so `validate` and `run` report the same problems. */
 #ifndef CUTOVER_CLI_SECTIONS_H
 #define CUTOVER_CLI_SECTIONS_H
 
 #include "metrics/breaker.h"
+#include "report/targets.h"
 #include "scenario/scenario.h"
 
 typedef struct cli_sections {
     brk_config *breakers;
+    tgt_set *targets; /* an empty set when the scenario has no targets */
 } cli_sections;
 
 /* Loads every section; all problems go to d. Returns CUT_EINVAL when any. */

@@ -226,6 +226,16 @@ static void on_notify(uv_async_t *h)
         coord_shutdown(c);
         return;
     }
+    if (sig == 0 && c->r.opts.phase_done) {
+        char reason[sizeof c->out->stop_reason] = "";
+        if (c->r.opts.phase_done(c->r.opts.phase_done_ud, c->out, reason, sizeof reason)) {
+            c->out->interrupted = true;
+            memcpy(c->out->stop_reason, reason, sizeof reason);
+            c->result = DRV_RUN_ABORTED;
+            coord_shutdown(c);
+            return;
+        }
+    }
     if (sig != 0) {
         c->out->interrupted = true;
         c->out->signal = sig > 0 ? sig : 0;

@@ -11,6 +11,7 @@
  * once (128 + signal).
  *
  * Returns DRV_RUN_OK, DRV_RUN_INTERRUPTED (by a signal: out->signal says which),
+ * DRV_RUN_ABORTED (opts->phase_done asked to stop: out->stop_reason says why),
  * DRV_RUN_PREFLIGHT (an endpoint could not be reached, or an action failed: err says
  * which; out holds what ran before) or a negative CUT_E* code for internal failures.
  * out is filled in every case but a negative code; the caller frees it with res_run_free. */
@@ -38,12 +39,17 @@ typedef struct drv_run_opts {
     drv_progress_mode progress;
     int progress_fd;                   /* where progress goes; 2 (stderr) when 0 */
     const struct brk_config *breakers; /* the scenario\'s breakers section, or NULL */
+    /* Called on the coordinator's thread after each phase's results are merged; a non-zero
+     * return stops the run (DRV_RUN_ABORTED) with `reason` as its stop reason. */
+    int (*phase_done)(void *ud, const res_run *run, char *reason, size_t cap);
+    void *phase_done_ud;
 } drv_run_opts;
 
 enum {
     DRV_RUN_OK = 0,
     DRV_RUN_INTERRUPTED = 1,
     DRV_RUN_PREFLIGHT = 2,
+    DRV_RUN_ABORTED = 3, /* phase_done asked to stop (a target with abort_on_fail missed) */
 };
 
 int drv_run_scenario(const scn_scenario *s, const drv_run_opts *opts, res_run *out, cut_err *err);

@@ -411,10 +411,13 @@ static void build(scn__loader *L, json_t *root)
     build_vars(L);
     load_steps(L, root);
 
+    /* A scenario that only verifies (parity, data checks) needs no load phase. */
     json_t *phases = json_object_get(root, "phases");
-    if (!phases)
-        scn__err(c, "", "missing \"phases\"");
-    else if (scn__want_array(c, "/phases", phases))
+    bool verifies = json_object_get(root, "parity") || json_object_get(root, "data_checks");
+    if (!phases && !verifies)
+        scn__err(c, "", "missing \"phases\" (or a \"parity\" or \"data_checks\" section)");
+    else if (phases && scn__want_array(c, "/phases", phases) &&
+             (json_array_size(phases) > 0 || !verifies))
         scn__load_phases(L, phases);
 
     s->breakers = keep_section(L, root, "breakers", false);
