@@ -9,6 +9,12 @@
 
 #define DEFAULT_TIMEOUT_NS INT64_C(10000000000)
 
+/* A value still holding "${": its unset variable was reported, so no second error about it. */
+static bool unexpanded(const char *v)
+{
+    return v && strstr(v, "${") != NULL;
+}
+
 static const char *const TYPE_NAMES[] = {"http", "redis", "postgres"};
 
 /* scheme://user:password@rest -> scheme://user:***@rest (the part before the first '/',
@@ -208,7 +214,8 @@ static bool parse_redis_url(scn__loader *L, const char *ptr, scn_redis_endpoint 
     }
     return true;
 bad:
-    scn__err(&L->c, ptr, "bad Redis URL %s: %s", r->display ? r->display : "", why);
+    if (!unexpanded(url))
+        scn__err(&L->c, ptr, "bad Redis URL %s: %s", r->display ? r->display : "", why);
     return false;
 }
 
@@ -322,8 +329,10 @@ static void load_http(scn__loader *L, json_t *ep, const char *ptr, scn_endpoint 
             n--;
         h->base_url = scn_arena_strndup(c->arena, url, n);
         h->base_url_display = h->base_url ? redact_url(c->arena, h->base_url) : NULL;
-        if (h->base_url_display && strncmp(url, "http://", 7) != 0 &&
-            strncmp(url, "https://", 8) != 0) {
+        if (unexpanded(url)) {
+            *ok = false; /* the unset ${VAR} is reported already */
+        } else if (h->base_url_display && strncmp(url, "http://", 7) != 0 &&
+                   strncmp(url, "https://", 8) != 0) {
             scn__err(c, p, "must start with http:// or https:// (got %s)",
                      *url ? h->base_url_display : "an empty string");
             *ok = false;
@@ -422,7 +431,9 @@ static void load_pg(scn__loader *L, json_t *ep, const char *ptr, scn_endpoint *e
         g->display = g->dsn ? redact_dsn(c->arena, g->dsn) : NULL;
         char *msg = NULL;
         PQconninfoOption *opts = g->display ? PQconninfoParse(dsn, &msg) : NULL;
-        if (g->display && !opts) {
+        if (unexpanded(dsn)) {
+            *ok = false; /* the unset ${VAR} is reported already */
+        } else if (g->display && !opts) {
             /* libpq's message may quote parts of the DSN: show only the redacted form. */
             scn__err(c, p, "libpq cannot parse the connection string %s", g->display);
             *ok = false;

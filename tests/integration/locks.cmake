@@ -15,7 +15,9 @@ set(CUTOVER_LOCKED_TESTS
     integration.test_metrics_errors
     # Parity injects v2 drift (and resets it); the data test re-runs the migration with defects
     # and restores a clean one.
-    integration.test_parity_drift integration.test_data_migration)
+    integration.test_parity_drift integration.test_data_migration
+    # The demo injects drift and faults; the shipped scenarios purge caches and set rate limits.
+    integration.test_demo integration.test_scenarios)
 foreach(t IN LISTS CUTOVER_LOCKED_TESTS)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES RESOURCE_LOCK testbed)
