@@ -153,7 +153,27 @@ static const scn_step *slot_step(const scn_scenario *s, const res_phase *p, size
     return s->phases[k].action;
 }
 
-static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k, cut_err *err)
+/* How many breakers the poller last saw open at unix_ms: replays the run's transitions. */
+static json_int_t breakers_open_at(const json_t *breakers, int64_t unix_ms)
+{
+    json_t *open = json_object(), *tr = json_object_get(breakers, "transitions"), *x;
+    size_t i;
+    json_array_foreach(tr, i, x)
+    {
+        if (json_integer_value(json_object_get(x, "at_ms")) > unix_ms) break;
+        const char *b = json_string_value(json_object_get(x, "breaker"));
+        const char *to = json_string_value(json_object_get(x, "to"));
+        if (b && to) json_object_set_new(open, b, json_boolean(strcmp(to, "OPEN") == 0));
+    }
+    json_int_t n = 0;
+    const char *k;
+    json_object_foreach(open, k, x) n += json_is_true(x);
+    json_decref(open);
+    return n;
+}
+
+static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k,
+                          const json_t *breakers, cut_err *err)
 {
     json_t *o = json_object();
     double secs = (double)p->elapsed_ns / 1e9;
@@ -202,6 +222,11 @@ static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k, c
             "misses", (json_int_t)x->misses, "in_flight", (json_int_t)x->in_flight, "p50",
             (json_int_t)x->p50_us, "p95", (json_int_t)x->p95_us, "p99", (json_int_t)x->p99_us,
             "max", (json_int_t)x->max_us);
+        if (breakers)
+            json_object_set_new(row, "breakers_open",
+                                json_integer(breakers_open_at(
+                                    breakers, p->start_unix_ns / 1000000 +
+                                                  (int64_t)((t + 1) * p->row_seconds) * 1000 - 1)));
         json_array_append_new(series, row);
     }
     json_object_set_new(o, "series_step_s", json_integer(p->row_seconds));
@@ -239,7 +264,7 @@ int rpt_results_json(const res_run *run, const scn_scenario *s, json_t **out, cu
     json_t *phases = json_array();
     for (size_t k = 0; k < run->nphases; k++) {
         if (!run->phases[k].used) continue; /* not reached */
-        json_array_append_new(phases, phase_json(&run->phases[k], s, k, err));
+        json_array_append_new(phases, phase_json(&run->phases[k], s, k, run->breakers, err));
     }
     json_object_set_new(doc, "phases", phases);
     if (run->breakers) {

@@ -55,3 +55,7 @@ rl=$(jq -r '.ratelimited' <<<"$t")
 ok=$(jq -r '.status["200"] // 0' <<<"$t")
 check_eq "throttled: 200s + 429s" "$((rl + ok))" 20
 check_range "throttled: rate-limited" "$rl" 13 15
+# The per-second series carries the breaker state: open in some second of the load, closed at first.
+load='.phases[] | select(.name == "load") | .series'
+check_eq "series: breakers open at the start" "$(jqr "$r" "$load | .[0].breakers_open")" 0
+check_eq "series: a second with the breaker open" "$(jqr "$r" "[$load | .[].breakers_open] | max")" 1
