@@ -1,3 +1,4 @@
+#include "util/strbuf.h"
 #include "report/html.h"
 
 #include <fcntl.h>
@@ -26,50 +27,7 @@
 
 /* ---- output buffer ---------------------------------------------------------------------- */
 
-typedef struct hb {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} hb;
-
-static void hb_put(hb *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void hb_puts(hb *b, const char *s)
-{
-    hb_put(b, s, strlen(s));
-}
-
-static void hb_printf(hb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void hb_printf(hb *b, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    /* Formats here carry numbers and constant text only: 1 KiB is plenty. */
-    hb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
+typedef strbuf hb; /* the document being built (util/strbuf.h) */
 
 /* Escaped for HTML text, attribute values and SVG text alike; at most max bytes of s (cut
  * at a UTF-8 boundary, marked with an ellipsis); control characters dropped. */
@@ -80,28 +38,28 @@ static void hb_esc(hb *b, const char *s, size_t max)
     for (; s[i]; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (i >= max && (ch & 0xC0) != 0x80) {
-            hb_puts(b, "\xE2\x80\xA6");
+            sb_puts(b, "\xE2\x80\xA6");
             return;
         }
         switch (ch) {
         case '&':
-            hb_puts(b, "&amp;");
+            sb_puts(b, "&amp;");
             break;
         case '<':
-            hb_puts(b, "&lt;");
+            sb_puts(b, "&lt;");
             break;
         case '>':
-            hb_puts(b, "&gt;");
+            sb_puts(b, "&gt;");
             break;
         case '"':
-            hb_puts(b, "&quot;");
+            sb_puts(b, "&quot;");
             break;
         case '\'':
-            hb_puts(b, "&#39;");
+            sb_puts(b, "&#39;");
             break;
         default:
             if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7F) break;
-            hb_put(b, (const char *)&ch, 1);
+            sb_put(b, (const char *)&ch, 1);
         }
     }
 }
@@ -143,7 +101,7 @@ static void hb_num(hb *b, double v)
 {
     char t[64];
     fmt_num(t, sizeof t, v);
-    hb_puts(b, t);
+    sb_puts(b, t);
 }
 
 /* Microseconds as milliseconds. */
@@ -151,26 +109,26 @@ static void hb_ms(hb *b, double us)
 {
     char t[64];
     fmt_num(t, sizeof t, us / 1000.0);
-    hb_puts(b, t);
+    sb_puts(b, t);
 }
 
 static void hb_pct(hb *b, double fraction)
 {
     if (!isfinite(fraction)) {
-        hb_puts(b, "-");
+        sb_puts(b, "-");
         return;
     }
     char t[64];
     fmt_num(t, sizeof t, fraction * 100);
-    hb_puts(b, t);
-    hb_puts(b, "%");
+    sb_puts(b, t);
+    sb_puts(b, "%");
 }
 
 /* Any JSON value as bounded, escaped compact text. */
 static void hb_json_text(hb *b, const json_t *v, size_t max)
 {
     if (!v) {
-        hb_puts(b, "-");
+        sb_puts(b, "-");
         return;
     }
     if (json_is_string(v)) {
@@ -255,28 +213,28 @@ static void chart_open(hb *b, chart *c)
     if (!(c->y1 > c->y0) || !isfinite(c->y1 - c->y0)) c->y1 = c->y0 + 1;
     double ys = nice_step(c->y1 - c->y0, 5);
     c->y1 = ceil(c->y1 / ys) * ys;
-    hb_printf(b,
+    sb_printf(b,
               "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
               "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
               CW, CH, CW, CH);
-    hb_printf(b, "<text class=\"title\" x=\"%.0f\" y=\"16\">", ML);
-    hb_puts(b, c->title);
+    sb_printf(b, "<text class=\"title\" x=\"%.0f\" y=\"16\">", ML);
+    sb_puts(b, c->title);
     if (c->sub) {
-        hb_puts(b, " ");
+        sb_puts(b, " ");
         hb_esc(b, c->sub, NAME_MAX_CH / 2);
     }
-    hb_puts(b, "</text>");
+    sb_puts(b, "</text>");
     for (double y = c->y0; y <= c->y1 + ys / 2 && y - c->y0 < 20 * ys; y += ys) {
-        hb_printf(b,
+        sb_printf(b,
                   "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eaeef2\"/>"
                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
                   ML, CW - MR, py(c, y), py(c, y), ML - 4, py(c, y) + 4);
         hb_num(b, y);
-        hb_puts(b, "</text>");
+        sb_puts(b, "</text>");
     }
     if (c->xticks) {
         for (size_t i = 0; i < c->nxticks; i++)
-            hb_printf(b,
+            sb_printf(b,
                       "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eaeef2\"/>"
                       "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
                       px(c, c->xticks[i]), px(c, c->xticks[i]), MT, CH - MB, px(c, c->xticks[i]),
@@ -285,13 +243,13 @@ static void chart_open(hb *b, chart *c)
         double xs = nice_step(c->x1 - c->x0, 8);
         double first = ceil(c->x0 / xs) * xs;
         for (double x = first; x <= c->x1 && x - first < 20 * xs; x += xs) {
-            hb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", px(c, x),
+            sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", px(c, x),
                       CH - MB + 14);
             hb_num(b, x);
-            hb_puts(b, "</text>");
+            sb_puts(b, "</text>");
         }
     }
-    hb_printf(b,
+    sb_printf(b,
               "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#8c959f\"/>"
               "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>"
               "<text x=\"12\" y=\"%.0f\" transform=\"rotate(-90 12 %.0f)\" "
@@ -303,7 +261,7 @@ static void chart_open(hb *b, chart *c)
 static void chart_series(hb *b, const chart *c, const series *s, size_t ns)
 {
     for (size_t k = 0; k < ns; k++) {
-        hb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s d=\"", s[k].color,
+        sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s d=\"", s[k].color,
                   s[k].dashed ? " stroke-dasharray=\"5 3\"" : "");
         bool pen = false;
         for (size_t i = 0; i < s[k].n; i++) {
@@ -311,21 +269,21 @@ static void chart_series(hb *b, const chart *c, const series *s, size_t ns)
                 pen = false;
                 continue;
             }
-            hb_printf(b, "%c%.1f %.1f ", pen ? 'L' : 'M', px(c, s[k].x[i]), py(c, s[k].y[i]));
+            sb_printf(b, "%c%.1f %.1f ", pen ? 'L' : 'M', px(c, s[k].x[i]), py(c, s[k].y[i]));
             pen = true;
         }
-        hb_puts(b, "\"/>");
+        sb_puts(b, "\"/>");
     }
     /* Legend, top right, on a veil so curves do not hide it. */
     double lx = CW - MR - 128;
     if (ns)
-        hb_printf(b,
+        sb_printf(b,
                   "<rect x=\"%.0f\" y=\"%.0f\" width=\"124\" height=\"%.0f\" fill=\"#fff\" "
                   "opacity=\"0.85\"/>",
                   lx - 4, MT - 4, 13.0 * (double)ns + 4);
     for (size_t k = 0; k < ns; k++) {
         double ly = MT + 4 + 13.0 * (double)k;
-        hb_printf(b,
+        sb_printf(b,
                   "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
                   "stroke-width=\"2\"%s/><text x=\"%.0f\" y=\"%.0f\">%s</text>",
                   lx, lx + 18, ly, ly, s[k].color, s[k].dashed ? " stroke-dasharray=\"5 3\"" : "",
@@ -350,71 +308,71 @@ static void banner(hb *b, const json_t *r)
     }
     bool fail = v && !strcmp(v, "fail");
     bool none = !v || !strcmp(v, "no targets") || n == 0;
-    hb_printf(b, "<header class=\"banner %s\" id=\"verdict\" data-verdict=\"%s\">",
+    sb_printf(b, "<header class=\"banner %s\" id=\"verdict\" data-verdict=\"%s\">",
               fail   ? "fail"
               : none ? "none"
                      : "pass",
               fail   ? "fail"
               : none ? "none"
                      : "pass");
-    hb_printf(b, "<div class=\"word\">%s</div><div><div class=\"what\">",
+    sb_printf(b, "<div class=\"word\">%s</div><div><div class=\"what\">",
               fail   ? "FAIL"
               : none ? "NO TARGETS"
                      : "PASS");
     if (none)
-        hb_puts(b, "No targets were judged: this report measures, it does not gate.");
+        sb_puts(b, "No targets were judged: this report measures, it does not gate.");
     else
-        hb_printf(b, "%zu of %zu targets met", pass, n);
-    if (warn) hb_printf(b, ", %zu warning%s", warn, warn == 1 ? "" : "s");
-    if (n - pass - warn) hb_printf(b, ", %zu missed", n - pass - warn);
-    hb_puts(b, "</div><div class=\"meta\">");
+        sb_printf(b, "%zu of %zu targets met", pass, n);
+    if (warn) sb_printf(b, ", %zu warning%s", warn, warn == 1 ? "" : "s");
+    if (n - pass - warn) sb_printf(b, ", %zu missed", n - pass - warn);
+    sb_puts(b, "</div><div class=\"meta\">");
     json_t *run = jget(r, "run");
-    hb_puts(b, "scenario <b>");
+    sb_puts(b, "scenario <b>");
     hb_esc(b, js(run, "scenario") ? js(run, "scenario") : "?", NAME_MAX_CH);
-    hb_puts(b, "</b> &middot; started ");
+    sb_puts(b, "</b> &middot; started ");
     hb_esc(b, js(run, "started") ? js(run, "started") : "?", 40);
-    hb_puts(b, " &middot; ");
+    sb_puts(b, " &middot; ");
     hb_num(b, jnum(run, "duration_s", NAN));
-    hb_puts(b, " s &middot; ");
+    sb_puts(b, " s &middot; ");
     hb_num(b, jnum(run, "threads", NAN));
-    hb_puts(b, " threads");
-    if (json_is_true(jget(run, "interrupted"))) hb_puts(b, " &middot; <b>interrupted</b>");
+    sb_puts(b, " threads");
+    if (json_is_true(jget(run, "interrupted"))) sb_puts(b, " &middot; <b>interrupted</b>");
     if (js(run, "stop_reason")) {
-        hb_puts(b, " &middot; stopped: ");
+        sb_puts(b, " &middot; stopped: ");
         hb_esc(b, js(run, "stop_reason"), TEXT_MAX_CH);
     }
-    hb_puts(b, "</div>");
+    sb_puts(b, "</div>");
     if (!none && n - pass) {
-        hb_puts(b, "<ul class=\"missed\">");
+        sb_puts(b, "<ul class=\"missed\">");
         size_t shown = 0;
         json_array_foreach(targets, i, t)
         {
             const char *st = js(t, "status");
             if (!st || !strcmp(st, "pass")) continue;
             if (++shown > 8) {
-                hb_puts(b, "<li>&hellip;</li>");
+                sb_puts(b, "<li>&hellip;</li>");
                 break;
             }
-            hb_printf(b, "<li>%s: <b>", !strcmp(st, "warn") ? "warn" : "missed");
+            sb_printf(b, "<li>%s: <b>", !strcmp(st, "warn") ? "warn" : "missed");
             hb_esc(b, js(t, "name"), NAME_MAX_CH);
-            hb_puts(b, "</b> &mdash; ");
+            sb_puts(b, "</b> &mdash; ");
             hb_esc(b, js(t, "reason"), TEXT_MAX_CH);
-            hb_puts(b, "</li>");
+            sb_puts(b, "</li>");
         }
-        hb_puts(b, "</ul>");
+        sb_puts(b, "</ul>");
     }
-    hb_puts(b, "</div></header>");
+    sb_puts(b, "</div></header>");
 }
 
 static void targets_table(hb *b, const json_t *r)
 {
     json_t *targets = jget(r, "targets");
-    hb_puts(b, "<h2 id=\"targets\">Targets</h2>");
+    sb_puts(b, "<h2 id=\"targets\">Targets</h2>");
     if (!json_is_array(targets) || !json_array_size(targets)) {
-        hb_puts(b, "<p class=\"mute\">The scenario has no targets.</p>");
+        sb_puts(b, "<p class=\"mute\">The scenario has no targets.</p>");
         return;
     }
-    hb_puts(b, "<p><button id=\"only-missed\" type=\"button\" aria-pressed=\"false\" hidden>"
+    sb_puts(b, "<p><button id=\"only-missed\" type=\"button\" aria-pressed=\"false\" hidden>"
                "show only missed and warnings</button></p>"
                "<table id=\"targets-table\"><thead><tr><th>status</th><th>target</th>"
                "<th>metric</th><th>measured</th><th>wanted</th><th>samples</th><th>reason</th>"
@@ -424,7 +382,7 @@ static void targets_table(hb *b, const json_t *r)
     json_array_foreach(targets, i, t)
     {
         if (i >= ROWS_MAX * 5) {
-            hb_printf(b, "<tr><td colspan=\"7\">%zu more not shown</td></tr>",
+            sb_printf(b, "<tr><td colspan=\"7\">%zu more not shown</td></tr>",
                       json_array_size(targets) - i);
             break;
         }
@@ -432,58 +390,58 @@ static void targets_table(hb *b, const json_t *r)
         const char *cls = st && !strcmp(st, "pass")   ? "pass"
                           : st && !strcmp(st, "warn") ? "warn"
                                                       : "fail";
-        hb_printf(b, "<tr class=\"st-%s\"><td><span class=\"badge b-%s\">%s</span></td><td>", cls,
+        sb_printf(b, "<tr class=\"st-%s\"><td><span class=\"badge b-%s\">%s</span></td><td>", cls,
                   cls, cls);
         hb_esc(b, js(t, "name"), NAME_MAX_CH);
         const char *desc = js(t, "description");
         if (desc) {
-            hb_puts(b, "<br><span class=\"mute\">");
+            sb_puts(b, "<br><span class=\"mute\">");
             hb_esc(b, desc, TEXT_MAX_CH);
-            hb_puts(b, "</span>");
+            sb_puts(b, "</span>");
         }
-        hb_puts(b, "</td><td><code>");
+        sb_puts(b, "</td><td><code>");
         hb_esc(b, js(t, "expr"), NAME_MAX_CH * 2);
-        hb_puts(b, "</code></td><td class=\"num\"><b>");
+        sb_puts(b, "</code></td><td class=\"num\"><b>");
         hb_esc(b, js(t, "measured_text") ? js(t, "measured_text") : "-", 64);
-        hb_puts(b, "</b></td><td class=\"num\">");
+        sb_puts(b, "</b></td><td class=\"num\">");
         hb_esc(b, js(t, "target"), 64);
-        hb_puts(b, "</td><td class=\"num\">");
+        sb_puts(b, "</td><td class=\"num\">");
         hb_num(b, jnum(t, "samples", NAN));
-        if (json_is_true(jget(t, "low_samples"))) hb_puts(b, " (low)");
-        hb_puts(b, "</td><td>");
+        if (json_is_true(jget(t, "low_samples"))) sb_puts(b, " (low)");
+        sb_puts(b, "</td><td>");
         hb_esc(b, js(t, "reason"), TEXT_MAX_CH);
         if (strcmp(cls, "pass") && !strcmp(js(t, "severity") ? js(t, "severity") : "", "warn"))
-            hb_puts(b, " <span class=\"mute\">(severity warn)</span>");
-        hb_puts(b, "</td></tr>");
+            sb_puts(b, " <span class=\"mute\">(severity warn)</span>");
+        sb_puts(b, "</td></tr>");
     }
-    hb_puts(b, "</tbody></table>");
+    sb_puts(b, "</tbody></table>");
 }
 
 /* ---- phases and steps ------------------------------------------------------------------- */
 
 static void cell_num(hb *b, double v)
 {
-    hb_puts(b, "<td class=\"num\">");
+    sb_puts(b, "<td class=\"num\">");
     hb_num(b, v);
-    hb_puts(b, "</td>");
+    sb_puts(b, "</td>");
 }
 
 static void cell_pct(hb *b, double v)
 {
-    hb_puts(b, "<td class=\"num\">");
+    sb_puts(b, "<td class=\"num\">");
     hb_pct(b, v);
-    hb_puts(b, "</td>");
+    sb_puts(b, "</td>");
 }
 
 static void cell_lat(hb *b, const json_t *h, const char *key)
 {
-    hb_puts(b, "<td class=\"num\">");
+    sb_puts(b, "<td class=\"num\">");
     double v;
     if (mq_num(h, key, &v))
         hb_ms(b, v);
     else
-        hb_puts(b, "-");
-    hb_puts(b, "</td>");
+        sb_puts(b, "-");
+    sb_puts(b, "</td>");
 }
 
 static double hit_rate(const json_t *o)
@@ -503,9 +461,9 @@ static void errors_by_kind(hb *b, const json_t *o)
     {
         if (!json_is_number(v) || json_number_value(v) <= 0) continue;
         if (n++ >= 12) break;
-        hb_puts(b, n > 1 ? ", " : "");
+        sb_puts(b, n > 1 ? ", " : "");
         hb_esc(b, k, 24);
-        hb_puts(b, " ");
+        sb_puts(b, " ");
         hb_num(b, json_number_value(v));
     }
 }
@@ -519,9 +477,9 @@ static void statuses(hb *b, const json_t *o)
     {
         if (!json_is_number(v)) continue;
         if (n++ >= 12) break;
-        hb_puts(b, n > 1 ? ", " : "");
+        sb_puts(b, n > 1 ? ", " : "");
         hb_esc(b, k, 8);
-        hb_puts(b, ": ");
+        sb_puts(b, ": ");
         hb_num(b, json_number_value(v));
     }
 }
@@ -529,12 +487,12 @@ static void statuses(hb *b, const json_t *o)
 static void phases_tables(hb *b, const json_t *r)
 {
     json_t *phases = jget(r, "phases");
-    hb_puts(b, "<h2 id=\"phases\">Phases and steps</h2>");
+    sb_puts(b, "<h2 id=\"phases\">Phases and steps</h2>");
     if (!json_array_size(phases)) {
-        hb_puts(b, "<p class=\"mute\">No phase ran.</p>");
+        sb_puts(b, "<p class=\"mute\">No phase ran.</p>");
         return;
     }
-    hb_puts(b, "<p class=\"mute\">Latencies in ms, corrected for coordinated omission (from the "
+    sb_puts(b, "<p class=\"mute\">Latencies in ms, corrected for coordinated omission (from the "
                "intended start). Phases marked not recorded (warm-ups) are not judged.</p>"
                "<table><thead><tr><th>phase</th><th>executor</th><th>duration s</th>"
                "<th>requests</th><th>rps</th><th>dropped</th><th>errors</th><th>error rate</th>"
@@ -545,15 +503,15 @@ static void phases_tables(hb *b, const json_t *r)
     {
         if (i >= ROWS_MAX) break;
         json_t *tot = jget(ph, "totals");
-        hb_puts(b, "<tr><td>");
+        sb_puts(b, "<tr><td>");
         hb_esc(b, js(ph, "name"), NAME_MAX_CH);
         if (!json_is_true(jget(ph, "recorded")))
-            hb_puts(b, " <span class=\"mute\">(not recorded)</span>");
+            sb_puts(b, " <span class=\"mute\">(not recorded)</span>");
         if (json_is_true(jget(ph, "interrupted")))
-            hb_puts(b, " <span class=\"mute\">(interrupted)</span>");
-        hb_puts(b, "</td><td>");
+            sb_puts(b, " <span class=\"mute\">(interrupted)</span>");
+        sb_puts(b, "</td><td>");
         hb_esc(b, js(ph, "executor"), 40);
-        hb_puts(b, "</td>");
+        sb_puts(b, "</td>");
         cell_num(b, jnum(ph, "duration_s", NAN));
         cell_num(b, jnum(tot, "requests", NAN));
         cell_num(b, jnum(tot, "rps", NAN));
@@ -561,11 +519,11 @@ static void phases_tables(hb *b, const json_t *r)
         cell_num(b, jnum(jget(tot, "errors"), "count", NAN));
         cell_pct(b, jnum(jget(tot, "errors"), "rate", NAN));
         cell_pct(b, hit_rate(tot));
-        hb_puts(b, "</tr>");
+        sb_puts(b, "</tr>");
     }
-    hb_puts(b, "</tbody></table>");
+    sb_puts(b, "</tbody></table>");
 
-    hb_puts(b, "<table><thead><tr><th>phase</th><th>step</th><th>kind</th><th>endpoint</th>"
+    sb_puts(b, "<table><thead><tr><th>phase</th><th>step</th><th>kind</th><th>endpoint</th>"
                "<th>requests</th><th>errors</th><th>status</th><th>hit rate</th><th>p50</th>"
                "<th>p95</th><th>p99</th><th>max</th><th>raw p95</th></tr></thead><tbody>");
     size_t rows = 0;
@@ -578,37 +536,37 @@ static void phases_tables(hb *b, const json_t *r)
             if (++rows > ROWS_MAX) break;
             json_t *all = jget(jget(st, "latency"), "all");
             json_t *cor = jget(all, "corrected");
-            hb_puts(b, "<tr><td>");
+            sb_puts(b, "<tr><td>");
             hb_esc(b, js(ph, "name"), NAME_MAX_CH);
-            hb_puts(b, "</td><td>");
+            sb_puts(b, "</td><td>");
             hb_esc(b, js(st, "name"), NAME_MAX_CH);
-            hb_puts(b, "</td><td>");
+            sb_puts(b, "</td><td>");
             hb_esc(b, js(st, "kind"), 16);
-            hb_puts(b, "</td><td>");
+            sb_puts(b, "</td><td>");
             hb_esc(b, js(st, "endpoint"), NAME_MAX_CH);
-            hb_puts(b, "</td>");
+            sb_puts(b, "</td>");
             cell_num(b, jnum(st, "requests", NAN));
-            hb_puts(b, "<td>");
+            sb_puts(b, "<td>");
             hb_num(b, jnum(jget(st, "errors"), "count", NAN));
             json_t *by = jget(jget(st, "errors"), "by_kind");
             if (json_object_size(by)) {
-                hb_puts(b, " <span class=\"mute\">(");
+                sb_puts(b, " <span class=\"mute\">(");
                 errors_by_kind(b, st);
-                hb_puts(b, ")</span>");
+                sb_puts(b, ")</span>");
             }
-            hb_puts(b, "</td><td>");
+            sb_puts(b, "</td><td>");
             statuses(b, st);
-            hb_puts(b, "</td>");
+            sb_puts(b, "</td>");
             cell_pct(b, hit_rate(st));
             cell_lat(b, cor, "p50");
             cell_lat(b, cor, "p95");
             cell_lat(b, cor, "p99");
             cell_lat(b, cor, "max");
             cell_lat(b, jget(all, "raw"), "p95");
-            hb_puts(b, "</tr>");
+            sb_puts(b, "</tr>");
         }
     }
-    hb_puts(b, "</tbody></table>");
+    sb_puts(b, "</tbody></table>");
 }
 
 /* ---- latency percentile curves ---------------------------------------------------------- */
@@ -643,7 +601,7 @@ static void latency_charts(hb *b, const json_t *r)
     static const double ticks[] = {0, 1, 2, 3, 4, 5};
     static const char *const tick_labels[] = {"0%", "90%", "99%", "99.9%", "99.99%", "99.999%"};
     static const char *const classes[] = {"all", "cold", "warm"};
-    hb_puts(b, "<h2 id=\"latency\">Latency percentiles</h2><p class=\"mute\">Per step over the "
+    sb_puts(b, "<h2 id=\"latency\">Latency percentiles</h2><p class=\"mute\">Per step over the "
                "recorded phases, histograms merged. Solid: corrected (from the intended start); "
                "dashed: raw (from the actual send). Cold = cache miss, warm = cache hit.</p>"
                "<div class=\"charts\">");
@@ -710,12 +668,12 @@ static void latency_charts(hb *b, const json_t *r)
                    .xlabel = "percentile"};
         chart_open(b, &c);
         chart_series(b, &c, s, ns);
-        hb_puts(b, "</svg></div>");
+        sb_puts(b, "</svg></div>");
         drawn++;
     }
-    hb_puts(b, "</div>");
-    if (!drawn) hb_puts(b, "<p class=\"mute\">No latency histograms in the report.</p>");
-    if (skipped) hb_printf(b, "<p class=\"mute\">%zu more steps not charted.</p>", skipped);
+    sb_puts(b, "</div>");
+    if (!drawn) sb_puts(b, "<p class=\"mute\">No latency histograms in the report.</p>");
+    if (skipped) sb_printf(b, "<p class=\"mute\">%zu more steps not charted.</p>", skipped);
 }
 
 /* ---- per-second timeline ---------------------------------------------------------------- */
@@ -787,7 +745,7 @@ static void timeline_marks(hb *b, const chart *c, const band *bands, size_t nb,
     for (size_t i = 0; i < nb; i++) {
         double a = px(c, bands[i].x0), z = px(c, bands[i].x1);
         if (z - a < 1) z = a + 1;
-        hb_printf(b,
+        sb_printf(b,
                   "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\" "
                   "opacity=\"0.6\"/>",
                   a, MT, z - a, CH - MT - MB,
@@ -796,11 +754,11 @@ static void timeline_marks(hb *b, const chart *c, const band *bands, size_t nb,
                                      : "#ffffff");
         /* A label only where it fits; the phase table names them all. */
         if (z - a < 40) continue;
-        hb_printf(b, "<text x=\"%.1f\" y=\"%.0f\">", a + 3, MT + 10);
+        sb_printf(b, "<text x=\"%.1f\" y=\"%.0f\">", a + 3, MT + 10);
         hb_esc(b, bands[i].name,
                (size_t)((z - a) / 7) < LABEL_MAX_CH ? (size_t)((z - a) / 7) : LABEL_MAX_CH);
-        if (!bands[i].recorded && z - a > 160) hb_puts(b, " (not recorded)");
-        hb_puts(b, "</text>");
+        if (!bands[i].recorded && z - a > 160) sb_puts(b, " (not recorded)");
+        sb_puts(b, "</text>");
     }
     size_t i;
     json_t *tr;
@@ -816,17 +774,17 @@ static void timeline_marks(hb *b, const chart *c, const band *bands, size_t nb,
         const char *col = strstr(to, "OPEN") && !strstr(to, "HALF") ? "#cf222e"
                           : strstr(to, "HALF")                      ? "#bf8700"
                                                                     : "#1a7f37";
-        hb_printf(b,
+        sb_printf(b,
                   "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
                   "stroke-width=\"1.5\" stroke-dasharray=\"2 2\" class=\"breaker-mark\"><title>",
                   px(c, x), px(c, x), MT, CH - MB, col);
-        hb_puts(b, "breaker ");
+        sb_puts(b, "breaker ");
         hb_esc(b, js(tr, "breaker"), NAME_MAX_CH);
-        hb_puts(b, ": ");
+        sb_puts(b, ": ");
         hb_esc(b, js(tr, "from"), 24);
-        hb_puts(b, " \xE2\x86\x92 ");
+        sb_puts(b, " \xE2\x86\x92 ");
         hb_esc(b, to, 24);
-        hb_puts(b, "</title></line>");
+        sb_puts(b, "</title></line>");
     }
 }
 
@@ -840,7 +798,7 @@ static void timeline_charts(hb *b, const json_t *r)
     double cursor = 0;
     size_t i;
     json_t *ph;
-    hb_puts(b, "<h2 id=\"timeline\">Per second</h2>");
+    sb_puts(b, "<h2 id=\"timeline\">Per second</h2>");
     json_array_foreach(jget(r, "phases"), i, ph)
     {
         json_t *ser = jget(ph, "series");
@@ -877,7 +835,7 @@ static void timeline_charts(hb *b, const json_t *r)
         cursor = start + dur;
     }
     if (!points) {
-        hb_puts(b, "<p class=\"mute\">No per-second series in the report.</p>");
+        sb_puts(b, "<p class=\"mute\">No per-second series in the report.</p>");
         tl_free(&t);
         return;
     }
@@ -890,7 +848,7 @@ static void timeline_charts(hb *b, const json_t *r)
         if (isfinite(t.p95[k]) && t.p95[k] > pmax) pmax = t.p95[k];
         if (isfinite(t.x[k]) && t.x[k] > xmax) xmax = t.x[k];
     }
-    hb_puts(b, "<p class=\"mute\">Seconds since the run started; shaded bands are phases; dashed "
+    sb_puts(b, "<p class=\"mute\">Seconds since the run started; shaded bands are phases; dashed "
                "vertical lines are circuit-breaker transitions (red: to open, amber: half-open, "
                "green: closed).</p><div class=\"charts\">");
     chart c = {.title = "throughput and errors",
@@ -906,7 +864,7 @@ static void timeline_charts(hb *b, const json_t *r)
     chart_open(b, &c);
     timeline_marks(b, &c, bands, nb, transitions, run0);
     chart_series(b, &c, s, t.any_drop ? 3 : 2);
-    hb_puts(b, "</svg></div>");
+    sb_puts(b, "</svg></div>");
     if (t.any_hit) {
         chart h = {.title = "cache hit rate",
                    .ylabel = "%",
@@ -919,7 +877,7 @@ static void timeline_charts(hb *b, const json_t *r)
         chart_open(b, &h);
         timeline_marks(b, &h, bands, nb, transitions, run0);
         chart_series(b, &h, &hs, 1);
-        hb_puts(b, "</svg></div>");
+        sb_puts(b, "</svg></div>");
     }
     if (t.any_p95) {
         chart p = {.title = "p95 latency",
@@ -933,9 +891,9 @@ static void timeline_charts(hb *b, const json_t *r)
         chart_open(b, &p);
         timeline_marks(b, &p, bands, nb, transitions, run0);
         chart_series(b, &p, &ps, 1);
-        hb_puts(b, "</svg></div>");
+        sb_puts(b, "</svg></div>");
     }
-    hb_puts(b, "</div>");
+    sb_puts(b, "</div>");
     tl_free(&t);
     return;
 oom:
@@ -949,36 +907,36 @@ static void breakers_section(hb *b, const json_t *r)
 {
     json_t *br = jget(r, "breakers");
     if (!json_is_object(br)) return;
-    hb_puts(b, "<h2 id=\"breakers\">Circuit breakers</h2><table><thead><tr><th>trips</th>"
+    sb_puts(b, "<h2 id=\"breakers\">Circuit breakers</h2><table><thead><tr><th>trips</th>"
                "<th>open seconds</th><th>rejections</th></tr></thead><tbody><tr>");
     cell_num(b, jnum(br, "trips", NAN));
     cell_num(b, jnum(br, "open_seconds", NAN));
     cell_num(b, jnum(br, "rejections", NAN));
-    hb_puts(b, "</tr></tbody></table>");
+    sb_puts(b, "</tr></tbody></table>");
     json_t *tr = jget(br, "transitions");
     if (!json_array_size(tr)) return;
-    hb_puts(b, "<table id=\"breaker-transitions\"><thead><tr><th>t</th><th>breaker</th>"
+    sb_puts(b, "<table id=\"breaker-transitions\"><thead><tr><th>t</th><th>breaker</th>"
                "<th>from</th><th>to</th></tr></thead><tbody>");
     size_t i;
     json_t *x;
     json_array_foreach(tr, i, x)
     {
         if (i >= ROWS_MAX) {
-            hb_printf(b, "<tr><td colspan=\"4\">%zu more not shown</td></tr>",
+            sb_printf(b, "<tr><td colspan=\"4\">%zu more not shown</td></tr>",
                       json_array_size(tr) - i);
             break;
         }
-        hb_puts(b, "<tr><td class=\"num\">");
+        sb_puts(b, "<tr><td class=\"num\">");
         hb_json_text(b, jget(x, "t"), 40);
-        hb_puts(b, "</td><td>");
+        sb_puts(b, "</td><td>");
         hb_esc(b, js(x, "breaker"), NAME_MAX_CH);
-        hb_puts(b, "</td><td>");
+        sb_puts(b, "</td><td>");
         hb_esc(b, js(x, "from"), 40);
-        hb_puts(b, "</td><td>");
+        sb_puts(b, "</td><td>");
         hb_esc(b, js(x, "to"), 40);
-        hb_puts(b, "</td></tr>");
+        sb_puts(b, "</td></tr>");
     }
-    hb_puts(b, "</tbody></table>");
+    sb_puts(b, "</tbody></table>");
 }
 
 static void examples(hb *b, const json_t *o)
@@ -990,12 +948,12 @@ static void examples(hb *b, const json_t *o)
     json_array_foreach(ex, i, e)
     {
         if (i >= EXAMPLES_MAX) {
-            hb_printf(b, "<span class=\"mute\">%zu more</span>", json_array_size(ex) - i);
+            sb_printf(b, "<span class=\"mute\">%zu more</span>", json_array_size(ex) - i);
             break;
         }
-        hb_puts(b, "<pre>");
+        sb_puts(b, "<pre>");
         hb_json_text(b, e, TEXT_MAX_CH);
-        hb_puts(b, "</pre>");
+        sb_puts(b, "</pre>");
     }
 }
 
@@ -1003,47 +961,47 @@ static void parity_section(hb *b, const json_t *r)
 {
     json_t *p = jget(r, "parity");
     if (!json_is_object(p)) return;
-    hb_puts(b, "<h2 id=\"parity\">Parity</h2><table><thead><tr><th>requests</th>"
+    sb_puts(b, "<h2 id=\"parity\">Parity</h2><table><thead><tr><th>requests</th>"
                "<th>mismatched</th><th>mismatch rate</th></tr></thead><tbody><tr>");
     cell_num(b, jnum(p, "requests", NAN));
     cell_num(b, jnum(p, "mismatched", NAN));
     cell_pct(b, jnum(p, "mismatch_rate", NAN));
-    hb_puts(b, "</tr></tbody></table>");
+    sb_puts(b, "</tr></tbody></table>");
     json_t *fields = jget(p, "fields");
     if (!json_array_size(fields)) {
-        hb_puts(b, "<p class=\"mute\">No field differed.</p>");
+        sb_puts(b, "<p class=\"mute\">No field differed.</p>");
         return;
     }
-    hb_puts(b, "<table id=\"parity-fields\"><thead><tr><th>path</th><th>kind</th><th>count</th>"
+    sb_puts(b, "<table id=\"parity-fields\"><thead><tr><th>path</th><th>kind</th><th>count</th>"
                "<th>rate</th><th>examples</th></tr></thead><tbody>");
     size_t i;
     json_t *f;
     json_array_foreach(fields, i, f)
     {
         if (i >= ROWS_MAX) {
-            hb_printf(b, "<tr><td colspan=\"5\">%zu more not shown</td></tr>",
+            sb_printf(b, "<tr><td colspan=\"5\">%zu more not shown</td></tr>",
                       json_array_size(fields) - i);
             break;
         }
-        hb_puts(b, "<tr><td><code>");
+        sb_puts(b, "<tr><td><code>");
         hb_esc(b, js(f, "path"), NAME_MAX_CH * 2);
-        hb_puts(b, "</code></td><td>");
+        sb_puts(b, "</code></td><td>");
         hb_esc(b, js(f, "kind"), 40);
-        hb_puts(b, "</td>");
+        sb_puts(b, "</td>");
         cell_num(b, jnum(f, "count", NAN));
         cell_pct(b, jnum(f, "rate", NAN));
-        hb_puts(b, "<td>");
+        sb_puts(b, "<td>");
         examples(b, f);
-        hb_puts(b, "</td></tr>");
+        sb_puts(b, "</td></tr>");
     }
-    hb_puts(b, "</tbody></table>");
+    sb_puts(b, "</tbody></table>");
 }
 
 static void data_section(hb *b, const json_t *r)
 {
     json_t *dc = jget(r, "data_checks");
     if (!json_is_array(dc)) return;
-    hb_puts(b, "<h2 id=\"data-checks\">Data checks</h2><table id=\"data-table\"><thead><tr>"
+    sb_puts(b, "<h2 id=\"data-checks\">Data checks</h2><table id=\"data-table\"><thead><tr>"
                "<th>check</th><th>Redis count</th><th>PostgreSQL count</th><th>count diff</th>"
                "<th>missing in PG</th><th>missing in Redis</th><th>field mismatches</th>"
                "<th>examples</th></tr></thead><tbody>");
@@ -1052,25 +1010,25 @@ static void data_section(hb *b, const json_t *r)
     json_array_foreach(dc, i, c)
     {
         if (i >= ROWS_MAX) break;
-        hb_puts(b, "<tr><td>");
+        sb_puts(b, "<tr><td>");
         hb_esc(b, js(c, "name"), NAME_MAX_CH);
         if (js(c, "error")) {
-            hb_puts(b, "<br><span class=\"mute\">");
+            sb_puts(b, "<br><span class=\"mute\">");
             hb_esc(b, js(c, "error"), TEXT_MAX_CH);
-            hb_puts(b, "</span>");
+            sb_puts(b, "</span>");
         }
-        hb_puts(b, "</td>");
+        sb_puts(b, "</td>");
         cell_num(b, jnum(c, "redis_count", NAN));
         cell_num(b, jnum(c, "pg_count", NAN));
         cell_num(b, jnum(c, "count_diff", NAN));
         cell_num(b, jnum(c, "missing_in_pg", NAN));
         cell_num(b, jnum(c, "missing_in_redis", NAN));
         cell_num(b, jnum(c, "field_mismatches", NAN));
-        hb_puts(b, "<td>");
+        sb_puts(b, "<td>");
         examples(b, c);
-        hb_puts(b, "</td></tr>");
+        sb_puts(b, "</td></tr>");
     }
-    hb_puts(b, "</tbody></table>");
+    sb_puts(b, "</tbody></table>");
 }
 
 /* ---- embedded JSON ---------------------------------------------------------------------- */
@@ -1114,18 +1072,18 @@ static void embed_json(hb *b, const json_t *r)
         b->oom = true;
         return;
     }
-    hb_puts(b, "<script type=\"application/json\" id=\"cutover-report\">");
+    sb_puts(b, "<script type=\"application/json\" id=\"cutover-report\">");
     for (const char *p = s; *p; p++) {
         if (*p == '<')
-            hb_puts(b, "\\u003c");
+            sb_puts(b, "\\u003c");
         else if (*p == '>')
-            hb_puts(b, "\\u003e");
+            sb_puts(b, "\\u003e");
         else if (*p == '&')
-            hb_puts(b, "\\u0026");
+            sb_puts(b, "\\u0026");
         else
-            hb_put(b, p, 1);
+            sb_put(b, p, 1);
     }
-    hb_puts(b, "</script>");
+    sb_puts(b, "</script>");
     free(s);
 }
 
@@ -1159,20 +1117,20 @@ int html_render(const json_t *report, char **out, size_t *len, cut_err *err)
     char nonce[33];
     make_nonce(nonce);
     json_t *run = jget(report, "run");
-    hb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    sb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-    hb_printf(&b,
+    sb_printf(&b,
               "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
               "style-src 'unsafe-inline'; script-src 'nonce-%s'; img-src data:; "
               "base-uri 'none'; form-action 'none'\">",
               nonce);
-    hb_puts(&b, "<meta name=\"generator\" content=\"cutover\"><title>cutover: ");
+    sb_puts(&b, "<meta name=\"generator\" content=\"cutover\"><title>cutover: ");
     hb_esc(&b, js(run, "scenario") ? js(run, "scenario") : "report", NAME_MAX_CH);
-    hb_puts(&b, "</title><style>");
-    hb_puts(&b, html_css);
-    hb_puts(&b, "</style></head><body>");
+    sb_puts(&b, "</title><style>");
+    sb_puts(&b, html_css);
+    sb_puts(&b, "</style></head><body>");
     banner(&b, report);
-    hb_puts(&b, "<main>");
+    sb_puts(&b, "<main>");
     targets_table(&b, report);
     phases_tables(&b, report);
     latency_charts(&b, report);
@@ -1180,19 +1138,19 @@ int html_render(const json_t *report, char **out, size_t *len, cut_err *err)
     breakers_section(&b, report);
     parity_section(&b, report);
     data_section(&b, report);
-    hb_puts(&b, "<footer>cutover ");
+    sb_puts(&b, "<footer>cutover ");
     hb_esc(&b, js(run, "cutover_version"), 40);
-    hb_puts(&b, " &middot; report schema ");
+    sb_puts(&b, " &middot; report schema ");
     hb_num(&b, jnum(report, "schema", NAN));
-    hb_puts(&b, " &middot; host ");
+    sb_puts(&b, " &middot; host ");
     hb_esc(&b, js(run, "host"), 80);
-    hb_puts(&b, " &middot; scenario file ");
+    sb_puts(&b, " &middot; scenario file ");
     hb_esc(&b, js(run, "scenario_file"), NAME_MAX_CH);
-    hb_puts(&b, "</footer></main>");
+    sb_puts(&b, "</footer></main>");
     embed_json(&b, report);
-    hb_printf(&b, "<script nonce=\"%s\">", nonce);
-    hb_puts(&b, html_js);
-    hb_puts(&b, "</script></body></html>\n");
+    sb_printf(&b, "<script nonce=\"%s\">", nonce);
+    sb_puts(&b, html_js);
+    sb_puts(&b, "</script></body></html>\n");
     if (b.oom) {
         free(b.s);
         return cut_err_set(err, CUT_ENOMEM, "out of memory rendering the HTML report");
