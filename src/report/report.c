@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report/html.h"
@@ -38,6 +39,17 @@ int rpt_write_file(const char *path, const char *data, size_t len, cut_err *err)
     if (strcmp(path, "-") == 0) {
         if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
             return cut_err_set(err, CUT_EIO, "cannot write to stdout");
+        return 0;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* /dev/null, a FIFO, /dev/stdout: write into it. Renaming over it would replace a
+         * device with a plain file (and, as root, break /dev/null for everyone). */
+        FILE *f = fopen(path, "wb");
+        if (!f) return cut_err_set(err, CUT_EIO, "%s: cannot write: %s", path, strerror(errno));
+        size_t wrote = fwrite(data, 1, len, f);
+        if (fclose(f) != 0 || wrote != len)
+            return cut_err_set(err, CUT_EIO, "%s: cannot write: %s", path, strerror(errno));
         return 0;
     }
     char tmp[4096];

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "report/report.h"
 #include "version.h"
 
 static const char *executor_name(int e)
@@ -287,25 +288,11 @@ int rpt_results_json(const res_run *run, const scn_scenario *s, json_t **out, cu
 
 int rpt_write_json(const json_t *doc, const char *path, cut_err *err)
 {
-    size_t flags = JSON_INDENT(2) | JSON_ENSURE_ASCII;
-    if (strcmp(path, "-") == 0) {
-        if (json_dumpf(doc, stdout, flags) < 0)
-            return cut_err_set(err, CUT_EIO, "cannot write JSON to stdout");
-        fputc('\n', stdout);
-        fflush(stdout);
-        return 0;
-    }
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-        return cut_err_set(err, CUT_EINVAL, "%s: path too long", path);
-    if (json_dump_file(doc, tmp, flags) < 0) {
-        unlink(tmp);
-        return cut_err_set(err, CUT_EIO, "%s: cannot write: %s", path, strerror(errno));
-    }
-    if (rename(tmp, path) < 0) {
-        int e = errno;
-        unlink(tmp);
-        return cut_err_set(err, CUT_EIO, "%s: cannot write: %s", path, strerror(e));
-    }
-    return 0;
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    if (!text) return cut_err_set(err, CUT_ENOMEM, "out of memory writing %s", path);
+    size_t len = strlen(text);
+    text[len] = '\n'; /* json_dumps leaves room for its NUL: end the file with a newline */
+    int rc = rpt_write_file(path, text, len + 1, err);
+    free(text);
+    return rc;
 }
