@@ -25,6 +25,17 @@ static void mark_used(wk_thread *w)
     }
 }
 
+static void free_preformatted(wk_thread *w)
+{
+    if (w->redis_pre)
+        for (size_t i = 0; i < w->run->s->nsteps + w->run->s->nphases + 1; i++)
+            free(w->redis_pre[i]);
+    free(w->redis_pre);
+    free(w->redis_pre_len);
+    w->redis_pre = NULL;
+    w->redis_pre_len = NULL;
+}
+
 int wk_init(wk_thread *w, drv_run *run, uint32_t index, cut_err *err)
 {
     const scn_scenario *s = run->s;
@@ -34,7 +45,9 @@ int wk_init(wk_thread *w, drv_run *run, uint32_t index, cut_err *err)
     w->clients = calloc(s->nendpoints ? s->nendpoints : 1, sizeof *w->clients);
     w->pg_stmt = malloc((s->nsteps + s->nphases + 1) * sizeof *w->pg_stmt);
     w->cursors = calloc(s->ndata ? s->ndata : 1, sizeof *w->cursors);
-    if (!w->clients || !w->pg_stmt || !w->cursors) goto nomem;
+    w->redis_pre = calloc(s->nsteps + s->nphases + 1, sizeof *w->redis_pre);
+    w->redis_pre_len = calloc(s->nsteps + s->nphases + 1, sizeof *w->redis_pre_len);
+    if (!w->clients || !w->pg_stmt || !w->cursors || !w->redis_pre || !w->redis_pre_len) goto nomem;
     for (size_t i = 0; i < s->nsteps + s->nphases + 1; i++)
         w->pg_stmt[i] = -1;
     for (size_t e = 0; e < s->nendpoints; e++) {
@@ -58,6 +71,7 @@ int wk_init(wk_thread *w, drv_run *run, uint32_t index, cut_err *err)
 nomem:
     cut_err_set(err, CUT_ENOMEM, "out of memory for worker %u", index);
 fail:
+    free_preformatted(w);
     free(w->clients);
     free(w->pg_stmt);
     free(w->cursors);
@@ -69,6 +83,7 @@ fail:
 
 void wk_destroy(wk_thread *w)
 {
+    free_preformatted(w);
     uv_loop_close(&w->loop);
     free(w->clients);
     free(w->pg_stmt);
@@ -161,6 +176,45 @@ static void on_pg_pf(drv_pg *pc, int status, const cut_err *err, void *ud)
     pf_done(c->owner);
 }
 
+/* Requests one thread may have in flight at once on endpoint e, over all phases. */
+static unsigned max_in_flight_on(const wk_thread *w, uint32_t e)
+{
+    const scn_scenario *s = w->run->s;
+    unsigned n = w->run->nthreads, most = 1;
+    for (size_t k = 0; k < s->nphases; k++) {
+        const scn_phase *ph = &s->phases[k];
+        bool uses = false;
+        if (ph->executor == SCN_EXEC_ACTION) continue;
+        for (size_t i = 0; i < ph->nsteps; i++)
+            uses |= s->steps[ph->steps[i].step].endpoint == e;
+        if (!uses) continue;
+        uint64_t m = 1;
+        switch (ph->executor) {
+        case SCN_EXEC_ITERATIONS:
+            m = (ph->concurrency + n - 1) / n;
+            break;
+        case SCN_EXEC_CONSTANT_ARRIVAL_RATE:
+        case SCN_EXEC_RAMPING_ARRIVAL_RATE:
+            m = (ph->max_in_flight + n - 1) / n;
+            break;
+        case SCN_EXEC_CONSTANT_VUS:
+            m = (ph->vus + n - 1) / n;
+            break;
+        case SCN_EXEC_RAMPING_VUS: {
+            uint64_t top = ph->start_vus;
+            for (size_t i = 0; i < ph->nvu_stages; i++)
+                if (ph->vu_stages[i].to > top) top = ph->vu_stages[i].to;
+            m = (top + n - 1) / n;
+            break;
+        }
+        default:
+            break;
+        }
+        if (m > most) most = (unsigned)(m < 100000 ? m : 100000);
+    }
+    return most;
+}
+
 static int prepare_statements(wk_thread *w, uint32_t e, cut_err *err)
 {
     const scn_scenario *s = w->run->s;
@@ -219,6 +273,14 @@ static void preflight(wk_thread *w)
             o.timeout_ns = (uint64_t)r->timeout_ns;
             /* A load test wants a restarted server back within half a second, not 5 s. */
             o.backoff_max_ns = 500000000u;
+            /* Request records are preallocated per connection: size them for what this
+             * scenario can have in flight (twice its share, at least 16), not a fixed 1024,
+             * so 1,000 connections stay small. Beyond that, requests wait in our queue. */
+            unsigned per_conn =
+                (max_in_flight_on(w, e) + o.pool - 1) / (unsigned)(o.pool ? o.pool : 4);
+            o.max_pending = (int)(per_conn * 2 < 16     ? 16
+                                  : per_conn * 2 > 1024 ? 1024
+                                                        : per_conn * 2);
             rc = drv_redis_new(&w->loop, &o, &cl->redis, &err);
             if (rc == 0) rc = drv_redis_connect(cl->redis, on_redis_pf, cl, &err);
             break;

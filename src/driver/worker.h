@@ -131,9 +131,11 @@ struct wk_thread {
     bool started;
     uv_loop_t loop;
     uv_async_t wake;
-    wk_cmd cmd;          /* under run->mu */
-    wk_client *clients;  /* per endpoint */
-    int *pg_stmt;        /* per step (and actions): prepared statement id, -1 none */
+    wk_cmd cmd;         /* under run->mu */
+    wk_client *clients; /* per endpoint */
+    int *pg_stmt;       /* per step (and actions): prepared statement id, -1 none */
+    char **redis_pre;   /* per step (and actions): the RESP of a command without variables */
+    size_t *redis_pre_len;
     scn_cursor *cursors; /* per data set */
     sched_rng rng;       /* mixes */
     wk_phase phase;
