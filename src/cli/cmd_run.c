@@ -218,6 +218,10 @@ int cmd_run(const cli_command *cmd, int argc, char **argv)
     case DRV_RUN_PREFLIGHT:
         fprintf(stderr, "cutover run: the run could not %s: %s\n", run.nphases ? "go on" : "start",
                 err.msg);
+        /* The reports still say why, for the pipeline's dashboard. */
+        run.interrupted = true;
+        if (!run.stop_reason[0])
+            snprintf(run.stop_reason, sizeof run.stop_reason, "could not start: %.200s", err.msg);
         exit_code = CUT_EXIT_PREFLIGHT;
         break;
     case DRV_RUN_INTERRUPTED:
@@ -235,7 +239,7 @@ int cmd_run(const cli_command *cmd, int argc, char **argv)
     json_t *doc = NULL, *verdicts = NULL;
     tgt_summary sum;
     memset(&sum, 0, sizeof sum);
-    if (rc != DRV_RUN_PREFLIGHT || run.nphases > 0) {
+    {
         cut_err_clear(&err);
         int wrc = rpt_results_json(&run, s, &doc, &err);
         if (wrc == 0) {

@@ -30,3 +30,8 @@ run_expect_3 pg "{\"name\": \"pf\", \"endpoints\": {\"db\": {\"type\": \"postgre
 grep -q "endpoint 'db'" "$WORK/pg.err" || fail "pg: message does not name the endpoint"
 if grep -q "Sekr1t-wrong" "$WORK/pg.err"; then fail "pg: the password leaked into the message"; fi
 echo "ok: the password is not in the message"
+# Even a run that could not start leaves a report saying why (for the pipeline's dashboard).
+check_eq "report marked" "$(jqr "$WORK/pg.out" '.run.interrupted')" true
+jqr "$WORK/pg.out" '.run.stop_reason' | grep -q "could not start: endpoint 'db'" || fail "no stop reason in the report"
+if grep -q "Sekr1t-wrong" "$WORK/pg.out"; then fail "the password leaked into the report"; fi
+echo "ok: report written, marked, without the password"
