@@ -7,6 +7,8 @@
 
 #include "cli/cmd.h"
 #include "cli/exit.h"
+#include "cli/sections.h"
+#include "report/results_json.h"
 #include "scenario/scenario.h"
 #include "verify/datacheck.h"
 
@@ -69,15 +71,11 @@ int cmd_data(const cli_command *cmd, int argc, char **argv)
         return CUT_EXIT_USAGE;
     }
     scn_scenario *s = NULL;
-    scn_diags d;
-    scn_diags_init(&d);
+    cli_sections sec;
     int code = CUT_EXIT_USAGE;
     json_t *res = NULL, *doc = NULL;
-    if (scn_load_file(file, &s, &d) < 0 || dck_validate(s, &d) < 0) {
-        scn_diags_print(&d, stderr);
-        if (d.count == 0) fprintf(stderr, "%s: cannot be loaded\n", file);
-        goto done;
-    }
+    /* The whole scenario is validated, as `validate` and `run` do. */
+    if (cli_load_scenario(file, &s, &sec) < 0) return CUT_EXIT_USAGE;
     if (!s->data_checks || json_array_size(s->data_checks) == 0) {
         fprintf(stderr, "%s: no \"data_checks\"\n", file);
         goto done;
@@ -94,10 +92,8 @@ int cmd_data(const cli_command *cmd, int argc, char **argv)
         goto done;
     }
     doc = json_pack("{s:O}", "data_checks", res);
-    FILE *f = outpath ? fopen(outpath, "w") : stdout;
-    if (!doc || !f || json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
-        fputc('\n', f) == EOF || (outpath && fclose(f) != 0)) {
-        fprintf(stderr, "cutover data: cannot write %s\n", outpath ? outpath : "stdout");
+    if (!doc || rpt_write_json(doc, outpath ? outpath : "-", &err) < 0) {
+        fprintf(stderr, "cutover data: %s\n", doc ? err.msg : "out of memory");
         code = CUT_EXIT_PREFLIGHT;
         goto done;
     }
@@ -109,7 +105,7 @@ int cmd_data(const cli_command *cmd, int argc, char **argv)
 done:
     json_decref(doc);
     json_decref(res);
-    scn_diags_free(&d);
+    cli_sections_free(&sec);
     scn_free(s);
     return code;
 }
