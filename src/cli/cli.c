@@ -88,7 +88,15 @@ static const cli_command commands[] = {
      "exit codes: 0 written, 1 a re-judged target missed, 2 usage error or bad report\n",
      cmd_report},
     {"merge", "merge the JSON results of several runs (histograms bucket by bucket)",
-     "usage: cutover merge REPORT.json... --out MERGED.json\n", cmd_not_built},
+     "usage: cutover merge REPORT.json REPORT.json... [--scenario SCENARIO.json]\n"
+     "                     [--json OUT.json] [--html OUT.html] [--junit OUT.xml]\n"
+     "\n"
+     "Merges the reports of several generators that ran the same scenario at the same time:\n"
+     "phases and steps by name, counters summed, latency histograms merged bucket by bucket\n"
+     "(percentiles stay exact; per-second percentiles become the maximum over the inputs).\n"
+     "With --scenario the merged report is judged against its targets (exit 1 on a miss).\n"
+     "Without an output option the merged JSON goes to stdout.\n",
+     cmd_merge},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -102,19 +110,6 @@ static void print_usage(FILE *f)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nexit codes: 0 all targets met, 1 a target missed, 2 usage or scenario error,\n"
                "            3 the run could not start (preflight), 130/143 interrupted.\n");
-}
-
-int cmd_not_built(const cli_command *cmd, int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(cmd->usage, stdout);
-            return CUT_EXIT_OK;
-        }
-    }
-    fprintf(stderr, "cutover %s: not built yet in this version (%s); nothing was run\n", cmd->name,
-            CUTOVER_VERSION);
-    return CUT_EXIT_USAGE;
 }
 
 int cli_wants_help(int argc, char **argv)

@@ -17,13 +17,11 @@ struct cli_command {
 /* True when -h/--help appears before a "--". */
 int cli_wants_help(int argc, char **argv);
 
-/* Says the command's work is not built yet; exits 2 (never pretends). */
-int cmd_not_built(const cli_command *cmd, int argc, char **argv);
-
 int cmd_run(const cli_command *cmd, int argc, char **argv);
 int cmd_parity(const cli_command *cmd, int argc, char **argv);
 int cmd_data(const cli_command *cmd, int argc, char **argv);
 int cmd_report(const cli_command *cmd, int argc, char **argv);
+int cmd_merge(const cli_command *cmd, int argc, char **argv);
 int cmd_validate(const cli_command *cmd, int argc, char **argv);
 
 #endif

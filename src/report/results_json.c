@@ -50,7 +50,7 @@ static double ratio(uint64_t a, uint64_t b)
     return b ? (double)a / (double)b : 0.0;
 }
 
-static json_t *hist_json(const hist *h, cut_err *err)
+json_t *rpt_hist_json(const hist *h, cut_err *err)
 {
     static const double ps[] = {50, 90, 95, 99, 99.9};
     static const char *const names[] = {"p50", "p90", "p95", "p99", "p999"};
@@ -81,8 +81,8 @@ static json_t *latency_json(const stats_step *st, cut_err *err)
         const hist *raw = stats_step_hist(st, (stats_class)c, STATS_RAW);
         if (!cor) continue;
         json_t *cls = json_object();
-        json_object_set_new(cls, "corrected", hist_json(cor, err));
-        if (raw) json_object_set_new(cls, "raw", hist_json(raw, err));
+        json_object_set_new(cls, "corrected", rpt_hist_json(cor, err));
+        if (raw) json_object_set_new(cls, "raw", rpt_hist_json(raw, err));
         json_object_set_new(lat, stats_class_name((stats_class)c), cls);
     }
     return lat;
@@ -192,7 +192,7 @@ static json_t *phase_json(const res_phase *p, const scn_scenario *s, size_t k,
     counters_json(totals, &tot, secs);
     json_object_set_new(o, "totals", totals);
     if (hist_count(p->lateness) > 0)
-        json_object_set_new(o, "schedule_lateness", hist_json(p->lateness, err));
+        json_object_set_new(o, "schedule_lateness", rpt_hist_json(p->lateness, err));
     json_t *steps = json_array();
     for (size_t i = 0; i < p->nsteps; i++) {
         if (!p->used[i]) continue;

@@ -17,6 +17,10 @@
 /* Builds the JSON tree of a run; the caller owns *out (json_decref). */
 int rpt_results_json(const res_run *run, const scn_scenario *s, json_t **out, cut_err *err);
 
+/* One histogram as the report shows it: count, min, mean, p50..p999, max, stddev, clamped,
+ * and its HdrHistogram encoding ("hdr"). The caller owns the result. */
+json_t *rpt_hist_json(const hist *h, cut_err *err);
+
 /* Writes the tree to path ("-" = stdout), indented, atomically (temp file + rename). */
 int rpt_write_json(const json_t *doc, const char *path, cut_err *err);
 
